@@ -1,0 +1,32 @@
+/**
+ * qmgr (and oqmgr): the envelope of each queued message, its end, and expiry.
+ *
+ *   5D0B7F3A19: from=<alice@example.com>, size=4821, nrcpt=2 (queue active)
+ *   5D0B7F3A19: from=<alice@example.com>, status=expired, returned to sender
+ *   5D0B7F3A19: removed
+ */
+import type { PostfixRecord } from '../../src/model/records.js';
+import { scanKeyValues, unbracket } from './common.js';
+
+function toNumber(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function decodeQmgr(queueId: string | null, rest: string): PostfixRecord | null {
+  if (queueId === null) return null;
+  if (rest === 'removed') return { kind: 'postfix.qmgr.removed', queueId };
+  if (!rest.startsWith('from=')) return null;
+  const { values } = scanKeyValues(rest);
+  const from = unbracket(values.get('from') ?? '');
+  if (values.get('status') === 'expired') return { kind: 'postfix.qmgr.expired', queueId, from };
+  if (!values.has('size') && !values.has('nrcpt')) return null;
+  return {
+    kind: 'postfix.qmgr.envelope',
+    queueId,
+    from,
+    size: toNumber(values.get('size')),
+    nrcpt: toNumber(values.get('nrcpt')),
+  };
+}

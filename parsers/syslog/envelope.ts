@@ -1,0 +1,119 @@
+/**
+ * The syslog-style envelope shared by every MTA that logs through syslog (FORMATS.md 0.1):
+ *
+ *   [container |] <timestamp> <host> <tag>[<pid>]: <message>
+ *
+ * Timestamps: BSD syslog (`Oct  3 14:22:07`, `Sep 09 ...`, `Nov 8 ...`, localised month names,
+ * optional fraction), RFC 3339 (`2023-11-14T09:05:12.318724+00:00`, `2022-03-09T11:42:50+02:00`,
+ * journalctl's `+0100`). Postfix's own maillog_file writes the BSD shape with a zero-padded day and a
+ * short host. Pure: no state, never throws.
+ */
+import type { Envelope, LogTime } from '../../src/model/records.js';
+
+/**
+ * Month abbreviations: English first, then the localised forms journalctl and syslog daemons print
+ * under de, fr, es, it, nl and pt locales (lower-cased, trailing dot removed). No two languages use
+ * one token for different months, so one table serves all.
+ */
+const MONTHS: ReadonlyMap<string, number> = new Map<string, number>([
+  ['jan', 1], ['feb', 2], ['mar', 3], ['apr', 4], ['may', 5], ['jun', 6],
+  ['jul', 7], ['aug', 8], ['sep', 9], ['oct', 10], ['nov', 11], ['dec', 12],
+  // de
+  ['mär', 3], ['mrz', 3], ['mai', 5], ['okt', 10], ['dez', 12],
+  // fr
+  ['janv', 1], ['févr', 2], ['fevr', 2], ['mars', 3], ['avr', 4], ['juin', 6], ['juil', 7],
+  ['août', 8], ['aout', 8], ['sept', 9], ['déc', 12],
+  // es / it / pt / nl
+  ['ene', 1], ['abr', 4], ['ago', 8], ['dic', 12], ['gen', 1], ['mag', 5], ['giu', 6], ['lug', 7],
+  ['set', 9], ['ott', 10], ['fev', 2], ['out', 10], ['mrt', 3], ['mei', 5],
+]);
+
+/** Month word, 1-2 digit day (space-, zero- or un-padded), time with optional fraction. */
+const BSD_TIME = /^(\p{L}{3,5})\.? {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? /u;
+
+/** RFC 3339 / ISO 8601 with `T`, optional fraction, `Z` or an offset with or without a colon. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})? /;
+
+/** `name | ` as printed by docker compose v1 and v2 in front of each container line. */
+const CONTAINER_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
+
+/** `tag[pid]: ` or `tag: ` after the host. The tag has no spaces, brackets or colons. */
+const TAG = /^([^\s[\]:]+)(?:\[(\d{1,10})\])?: /;
+
+function fractionMs(fraction: string | undefined): number {
+  if (fraction === undefined) return 0;
+  return Math.floor(Number((fraction + '00').slice(0, 3)));
+}
+
+/** Parses the timestamp at the start of `s`; returns it and the length consumed (0 when none). */
+export function parseTimestamp(s: string): { time: LogTime; length: number } | null {
+  const first = s.charCodeAt(0);
+  if (first >= 48 && first <= 57) {
+    const m = ISO_TIME.exec(s);
+    if (m === null) return null;
+    const [, y, mo, d, h, mi, se, fr, zone] = m;
+    const ms = fractionMs(fr);
+    let epochMs: number;
+    if (zone === undefined) {
+      // No offset: the writer's local time; we can only assume ours (documented in the README).
+      epochMs = new Date(+y!, +mo! - 1, +d!, +h!, +mi!, +se!, ms).getTime();
+    } else {
+      epochMs = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +se!, ms);
+      if (zone !== 'Z') {
+        const sign = zone[0] === '-' ? -1 : 1;
+        const digits = zone.slice(1).replace(':', '');
+        const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
+        epochMs -= sign * offsetMin * 60_000;
+      }
+    }
+    if (Number.isNaN(epochMs)) return null;
+    return { time: { kind: 'absolute', epochMs }, length: m[0].length };
+  }
+  const m = BSD_TIME.exec(s);
+  if (m === null) return null;
+  const [, monthWord, d, h, mi, se, fr] = m;
+  const month = MONTHS.get(monthWord!.toLowerCase());
+  if (month === undefined) return null;
+  const day = Number(d);
+  if (day < 1 || day > 31) return null;
+  return {
+    time: { kind: 'bsd', month, day, hour: +h!, minute: +mi!, second: +se!, ms: fractionMs(fr) },
+    length: m[0].length,
+  };
+}
+
+/**
+ * Splits a syslog line into its envelope. Returns null when the line has no recognisable
+ * timestamp + host + tag (callers then try the header-less form).
+ */
+export function parseEnvelope(line: string): Envelope | null {
+  let rest = line;
+  let container: string | null = null;
+  const c = CONTAINER_PREFIX.exec(rest);
+  if (c !== null) {
+    container = c[1]!;
+    rest = rest.slice(c[0].length);
+  }
+  const ts = parseTimestamp(rest);
+  if (ts === null) return null;
+  rest = rest.slice(ts.length);
+  const space = rest.indexOf(' ');
+  if (space <= 0) return null;
+  const host = rest.slice(0, space);
+  rest = rest.slice(space + 1);
+  const t = TAG.exec(rest);
+  if (t === null) return null;
+  return {
+    time: ts.time,
+    host,
+    program: t[1]!,
+    pid: t[2] === undefined ? null : Number(t[2]),
+    container,
+    message: rest.slice(t[0].length),
+  };
+}
+
+/** The envelope of a line that carries no header at all (an excerpt pasted from a ticket). */
+export function bareEnvelope(message: string): Envelope {
+  return { time: { kind: 'none' }, host: null, program: null, pid: null, container: null, message };
+}

@@ -1,0 +1,187 @@
+/**
+ * What a parser's pure decoder returns for one unit (a line, a row, a block).
+ *
+ * Decoders never throw on data: a unit is a record, or it is `unsupported` (we know the envelope but
+ * not the message), `malformed` (not this format at all), or `other` (a line from another program,
+ * skipped and counted).
+ */
+
+/** A timestamp as the log wrote it. BSD syslog carries no year: the pipeline's clock adds it. */
+export type LogTime =
+  | { kind: 'absolute'; epochMs: number }
+  | { kind: 'bsd'; month: number; day: number; hour: number; minute: number; second: number; ms: number }
+  | { kind: 'none' };
+
+/** The syslog-style envelope around an MTA's message. */
+export interface Envelope {
+  time: LogTime;
+  /** Host field; for Postfix maillog_file it is the first label only. Null when the line has no header. */
+  host: string | null;
+  /** Full program tag, e.g. `postfix/submission/smtpd`. Null for header-less lines. */
+  program: string | null;
+  pid: number | null;
+  /** Compose/Docker prefix (`mailstack-postfix-1`), when present. */
+  container: string | null;
+  /** The message after `tag[pid]: `. */
+  message: string;
+}
+
+/** A remote or client host as logged: `name[ip]:port`. */
+export interface HostRef {
+  /** Host name; `unknown` when the client had no verified name; null when only `[ip]` was logged. */
+  name: string | null;
+  /** IP address, or for LMTP/pipe a socket path such as `private/dovecot-lmtp`. */
+  ip: string | null;
+  port: number | null;
+}
+
+/** SMTP stage of a refusal, normalised across MTAs. */
+export type Stage =
+  | 'connect'
+  | 'helo'
+  | 'starttls'
+  | 'auth'
+  | 'mail'
+  | 'rcpt'
+  | 'data'
+  | 'end_of_data'
+  | 'vrfy'
+  | 'etrn'
+  | 'other'
+  | 'unknown';
+
+/** A reply code split into its parts; every part optional since logs drop parts. */
+export interface Reply {
+  /** Three-digit SMTP code, null when the log has none (cleanup milter rejects, local bounces). */
+  code: number | null;
+  /** Enhanced status (RFC 3463) as found in the reply text, e.g. `5.7.26`. */
+  enhanced: string | null;
+  /** The whole reply as logged, multi-line replies flattened the way the MTA logged them. */
+  text: string;
+}
+
+// ---------------------------------------------------------------- Postfix records
+
+/** smtpd `QID: client=name[ip]`: the start of a queued message received over SMTP. */
+export interface PostfixClientRecord {
+  kind: 'postfix.smtpd.client';
+  queueId: string;
+  client: HostRef;
+  origClient: HostRef | null;
+  saslMethod: string | null;
+  saslUsername: string | null;
+}
+
+/**
+ * smtpd/postscreen/cleanup access-control actions: `reject:`, `reject_warning:`, `milter-reject:`,
+ * `proxy-reject:`, `discard:`, `hold:`, `filter:`, `redirect:`, `warning:` ... with stage, client,
+ * reply and the from/to/proto/helo tail (space- or comma-separated).
+ */
+export interface PostfixActionRecord {
+  kind: 'postfix.action';
+  /** Null for NOQUEUE. */
+  queueId: string | null;
+  action: string;
+  /** Stage word as logged (`RCPT`, `END-OF-MESSAGE`, `header`, `body`...). */
+  stageWord: string;
+  stage: Stage;
+  client: HostRef | null;
+  reply: Reply;
+  from: string | null;
+  to: string | null;
+  proto: string | null;
+  helo: string | null;
+  /** For header/body checks: the header or body text that matched. */
+  matched: string | null;
+}
+
+/** cleanup `QID: message-id=<...>`. */
+export interface PostfixMessageIdRecord {
+  kind: 'postfix.cleanup.message_id';
+  queueId: string;
+  /** Without angle brackets; empty string for `message-id=<>`. */
+  messageId: string;
+}
+
+/** qmgr `QID: from=<...>, size=N, nrcpt=N (queue active)`. */
+export interface PostfixQmgrEnvelopeRecord {
+  kind: 'postfix.qmgr.envelope';
+  queueId: string;
+  from: string;
+  size: number | null;
+  nrcpt: number | null;
+}
+
+/** qmgr `QID: removed`: the end of a queue file's life; the QID may be reused after this. */
+export interface PostfixRemovedRecord {
+  kind: 'postfix.qmgr.removed';
+  queueId: string;
+}
+
+/** qmgr `QID: from=<...>, status=expired, returned to sender`. */
+export interface PostfixExpiredRecord {
+  kind: 'postfix.qmgr.expired';
+  queueId: string;
+  from: string;
+}
+
+/** A delivery agent's per-recipient status line (smtp, lmtp, local, virtual, pipe, error, ...). */
+export interface PostfixDeliveryRecord {
+  kind: 'postfix.delivery';
+  queueId: string;
+  /** The agent: the daemon name (`smtp`, `lmtp`, `local`, `virtual`, `pipe`, `error`, `discard`...). */
+  agent: string;
+  to: string;
+  origTo: string | null;
+  /** `relay=` value as logged (`mx.example.net[203.0.113.25]:25`, `none`, `local`, `dovecot`). */
+  relay: string | null;
+  relayHost: HostRef | null;
+  delay: number | null;
+  dsn: string | null;
+  /** `sent`, `deferred`, `bounced`, `expired`, `undeliverable`, `deliverable`... */
+  status: string;
+  /** The parenthesised text after the status. */
+  detail: string;
+  /** When the detail quotes a remote server's reply (`host X said:`, `refused to talk to me:`). */
+  remote: HostRef | null;
+  reply: Reply | null;
+  /** Stage from `(in reply to X command)`; `connect` for `refused to talk to me`. */
+  stage: Stage;
+  /** `queued as QID` at the end of a successful hand-off (content filter, relay). */
+  queuedAs: string | null;
+}
+
+/** bounce `QID: sender non-delivery notification: NEWQID` (also postmaster/delay/success). */
+export interface PostfixNotificationRecord {
+  kind: 'postfix.bounce.notification';
+  queueId: string;
+  /** `sender non-delivery`, `postmaster non-delivery`, `sender delay`, `sender delivery status`... */
+  notification: string;
+  notificationQueueId: string;
+}
+
+export type PostfixRecord =
+  | PostfixClientRecord
+  | PostfixActionRecord
+  | PostfixMessageIdRecord
+  | PostfixQmgrEnvelopeRecord
+  | PostfixRemovedRecord
+  | PostfixExpiredRecord
+  | PostfixDeliveryRecord
+  | PostfixNotificationRecord;
+
+/** Every record kind any parser can produce. */
+export type LogRecord = PostfixRecord;
+
+// ---------------------------------------------------------------- decoder results
+
+export type Decoded =
+  | { type: 'record'; envelope: Envelope; daemon: string; record: LogRecord }
+  /** The envelope is ours (a Postfix daemon) but the message is not one we decode. */
+  | { type: 'unsupported'; envelope: Envelope; daemon: string }
+  /** A syslog line of another program (dovecot, amavis, opendkim...), skipped and counted. */
+  | { type: 'other'; envelope: Envelope; program: string }
+  /** Not a line of this format at all (no envelope, garbage, truncated header). */
+  | { type: 'malformed'; reason: string }
+  /** Nothing to decode (an empty line). */
+  | { type: 'blank' };

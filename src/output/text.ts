@@ -1,0 +1,147 @@
+/**
+ * The human report: what was refused, by whom, since when, with an example reply per group, then
+ * delivery outcomes and the accounting of every input line.
+ */
+import type { Report, ReportGroup } from '../aggregate/report.js';
+import type { InputSummary } from '../pipeline.js';
+
+export interface TextOptions {
+  /** Terminal width used to cut example replies (default 120). */
+  width?: number;
+  /** Most rows per table (default 40); the rest are summed in one line. */
+  maxRows?: number;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** `2024-03-11T08:15:42.000Z` -> `2024-03-11 08:15:42Z`. */
+function shortTime(iso: string | null): string {
+  if (iso === null) return '-';
+  return iso.slice(0, 10) + ' ' + iso.slice(11, 19) + 'Z';
+}
+
+function cut(text: string, width: number): string {
+  const oneLine = text.replace(/\s+/g, ' ');
+  if (oneLine.length <= width) return oneLine;
+  return oneLine.slice(0, Math.max(1, width - 1)) + '…';
+}
+
+function table(headers: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [fmt(headers), ...rows.map(fmt)];
+}
+
+/** One row per group, each followed by an indented example reply cut to the terminal width. */
+function groupTable(groups: ReportGroup[], width: number, maxRows: number): string[] {
+  const shown = groups.slice(0, maxRows);
+  const rows = shown.map((g) => [
+    g.recipientDomain ?? '(none)',
+    g.status,
+    n(g.count),
+    n(g.recipients) + (g.recipientsCapped ? '+' : ''),
+    shortTime(g.firstSeen),
+    shortTime(g.lastSeen),
+  ]);
+  const [header, ...body] = table(
+    ['RECIPIENT DOMAIN', 'STATUS', 'COUNT', 'RCPTS', 'FIRST SEEN', 'LAST SEEN'],
+    rows,
+    new Set([2, 3]),
+  );
+  const lines = [header!];
+  body.forEach((row, i) => {
+    const g = shown[i]!;
+    lines.push(row);
+    const who = g.exampleRecipient === null ? '' : `${g.exampleRecipient}: `;
+    lines.push(`      ${cut(who + g.exampleReply, Math.max(40, width - 6))}`);
+  });
+  const rest = groups.slice(maxRows);
+  if (rest.length > 0) {
+    lines.push(`  … and ${n(rest.length)} more groups with ${n(rest.reduce((a, g) => a + g.count, 0))} rejections (--output json lists all)`);
+  }
+  return lines;
+}
+
+function counters(c: Record<string, number>): string {
+  return Object.entries(c)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
+}
+
+function inputLine(i: InputSummary): string[] {
+  const parts = [`${n(i.records)} decoded`];
+  parts.push(`${n(i.unsupported)} unsupported` + (i.unsupported > 0 ? ` (${counters(i.unsupportedByDaemon)})` : ''));
+  parts.push(`${n(i.otherPrograms)} from other programs` + (i.otherPrograms > 0 ? ` (${counters(i.otherByProgram)})` : ''));
+  parts.push(`${n(i.malformed)} malformed`);
+  if (i.blank > 0) parts.push(`${n(i.blank)} blank`);
+  if (i.truncated > 0) parts.push(`${n(i.truncated)} truncated`);
+  const head = `  ${i.path}${i.compression ? ' (gzip)' : ''}: ${i.format ?? 'unrecognised'}, ${n(i.lines)} lines`;
+  const out = [head, `    ${parts.join('; ')}`];
+  for (const m of i.malformedExamples) out.push(`    malformed line ${m.line} (${m.reason}): ${cut(m.excerpt, 100)}`);
+  return out;
+}
+
+export function renderText(report: Report, options: TextOptions = {}): string {
+  const width = options.width ?? 120;
+  const maxRows = options.maxRows ?? 40;
+  const t = report.totals;
+  const lines: string[] = [];
+  const totalLines = report.inputs.reduce((a, i) => a + i.lines, 0);
+  const codes = report.codes.join(', ');
+  lines.push(
+    `mta550: ${n(t.events)} rejection${t.events === 1 ? '' : 's'} (${codes}) in ${n(report.inputs.length)} input${report.inputs.length === 1 ? '' : 's'}, ${n(totalLines)} lines` +
+      (t.firstSeen !== null ? `, ${shortTime(t.firstSeen)} to ${shortTime(t.lastSeen)}` : ''),
+  );
+  if (t.events > 0) {
+    lines.push(
+      `  ${n(t.byDirection.outbound)} outbound (a remote server refused us), ${n(t.byDirection.inbound)} inbound (this server refused a client)`,
+    );
+    const outcomes = Object.entries(t.byOutcome).sort((a, b) => b[1] - a[1]);
+    lines.push(`  by outcome: ${outcomes.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  }
+  for (const direction of ['outbound', 'inbound'] as const) {
+    const groups = report.groups.filter((g) => g.direction === direction);
+    if (groups.length === 0) continue;
+    lines.push('');
+    lines.push(direction === 'outbound' ? 'Refused by remote servers (outbound)' : 'Refused by this server (inbound)');
+    lines.push(...groupTable(groups, width, maxRows));
+  }
+  if (report.outcomes.length > 0) {
+    lines.push('');
+    lines.push('Delivery outcomes by recipient domain (every attempt, all codes)');
+    const rows = report.outcomes.slice(0, maxRows).map((o) => [
+      o.domain === '' ? '(none)' : o.domain,
+      n(o.sent),
+      n(o.deferred),
+      n(o.bounced),
+      n(o.rejected),
+      n(o.expired),
+    ]);
+    lines.push(...table(['DOMAIN', 'SENT', 'DEFERRED', 'BOUNCED', 'REJECTED', 'EXPIRED'], rows, new Set([1, 2, 3, 4, 5])));
+    if (report.outcomes.length > maxRows) lines.push(`  … and ${n(report.outcomes.length - maxRows)} more domains`);
+  }
+  lines.push('');
+  lines.push('Inputs');
+  for (const i of report.inputs) lines.push(...inputLine(i));
+  const c = report.correlation;
+  lines.push(
+    `Correlation: ${n(c.messagesOpened)} queue IDs followed, ${n(c.evictedIdle + c.evictedOverflow)} evicted` +
+      ` (${n(c.evictedIdle)} idle, ${n(c.evictedOverflow)} over the limit), ${n(c.openAtEnd)} still open at the end of input`,
+  );
+  const nonRefusing = Object.entries(c.nonRefusingActions);
+  if (nonRefusing.length > 0) {
+    lines.push(`Not refusals (logged only): ${nonRefusing.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  }
+  if (report.warnings.length > 0) {
+    lines.push('');
+    lines.push('Warnings');
+    for (const w of report.warnings) lines.push(`  ${w}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,231 @@
+/**
+ * The one file that connects streams (STYLE.md): sources -> lines -> parser -> year clock ->
+ * correlator -> code filter -> consumers. Everything else is a pure step or a sink.
+ */
+import type { Readable } from 'node:stream';
+import { parsers } from '../parsers/index.js';
+import type { CodeFilter } from './aggregate/codes.js';
+import { PostfixCorrelator, type CorrelatorOptions, type CorrelatorStats } from './correlate/postfix.js';
+import { readLines, type Line } from './framing/lines.js';
+import { YearClock, type YearAnchor } from './input/clock.js';
+import { openInput } from './input/open.js';
+import type { InputSource } from './input/resolve.js';
+import type { RejectionEvent, YearSource } from './model/event.js';
+import type { Format, Parser } from './model/parser.js';
+
+/** Lines looked at to choose a file's format. */
+const SNIFF_LINES = 50;
+/** Distinct program or daemon names counted one by one before the rest are folded into `(others)`. */
+const MAX_NAMED_COUNTERS = 50;
+/** Malformed lines quoted in the summary per input. */
+const MAX_MALFORMED_EXAMPLES = 5;
+
+/** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank. */
+export interface InputSummary {
+  path: string;
+  format: Format | null;
+  compression: 'gzip' | null;
+  lines: number;
+  records: number;
+  unsupported: number;
+  unsupportedByDaemon: Record<string, number>;
+  otherPrograms: number;
+  otherByProgram: Record<string, number>;
+  malformed: number;
+  malformedExamples: { line: number; reason: string; excerpt: string }[];
+  blank: number;
+  /** Lines cut at the length cap (still decoded and counted above). */
+  truncated: number;
+  yearSource: YearSource | null;
+  firstTime: string | null;
+  lastTime: string | null;
+  warnings: string[];
+}
+
+export interface PipelineConsumer {
+  /** A rejection that passed the code filter. May return a promise to apply backpressure. */
+  event(event: RejectionEvent): void | Promise<void>;
+  outcome(domain: string | null, status: string): void;
+}
+
+export interface PipelineOptions {
+  codes: CodeFilter;
+  /** `--year`: the year of the first yearless line of each input. */
+  year?: number;
+  correlator?: CorrelatorOptions;
+  stdin: Readable;
+  /** The clock for stdin's year anchor (tests pin it). */
+  nowMs?: number;
+  /** Polled between lines: true stops reading (the output was closed, e.g. `| head`). */
+  shouldStop?: () => boolean;
+}
+
+export interface PipelineResult {
+  inputs: InputSummary[];
+  correlation: CorrelatorStats;
+  /** Events before the code filter, and after it. */
+  eventsSeen: number;
+  eventsEmitted: number;
+  stopped: boolean;
+}
+
+function bump(counters: Record<string, number>, name: string): void {
+  if (counters[name] === undefined && Object.keys(counters).length >= MAX_NAMED_COUNTERS) name = '(others)';
+  counters[name] = (counters[name] ?? 0) + 1;
+}
+
+function chooseParser(sample: readonly string[]): Parser | null {
+  let best: Parser | null = null;
+  let bestScore = 0;
+  for (const p of parsers) {
+    const score = p.sniff(sample);
+    if (score > bestScore) {
+      best = p;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+export async function runPipeline(
+  sources: readonly InputSource[],
+  options: PipelineOptions,
+  consumer: PipelineConsumer,
+): Promise<PipelineResult> {
+  const queue: RejectionEvent[] = [];
+  let eventsSeen = 0;
+  let eventsEmitted = 0;
+  const correlator = new PostfixCorrelator(
+    {
+      event(e) {
+        eventsSeen++;
+        if (e.code !== null && options.codes.matches(e.code)) queue.push(e);
+      },
+      outcome: (domain, status) => consumer.outcome(domain, status),
+    },
+    options.correlator,
+  );
+  const drain = async () => {
+    while (queue.length > 0) {
+      const e = queue.shift()!;
+      eventsEmitted++;
+      const p = consumer.event(e);
+      if (p !== undefined) await p;
+    }
+  };
+  const stop = options.shouldStop ?? (() => false);
+  const inputs: InputSummary[] = [];
+  let stopped = false;
+
+  for (const source of sources) {
+    const opened = await openInput(source, options.stdin);
+    const anchor: YearAnchor =
+      options.year !== undefined
+        ? { kind: 'explicit', year: options.year }
+        : opened.mtimeMs !== null
+          ? { kind: 'mtime', epochMs: opened.mtimeMs }
+          : { kind: 'now', epochMs: options.nowMs ?? Date.now() };
+    const clock = new YearClock(anchor);
+    const summary: InputSummary = {
+      path: source.path,
+      format: null,
+      compression: opened.compression,
+      lines: 0,
+      records: 0,
+      unsupported: 0,
+      unsupportedByDaemon: {},
+      otherPrograms: 0,
+      otherByProgram: {},
+      malformed: 0,
+      malformedExamples: [],
+      blank: 0,
+      truncated: 0,
+      yearSource: null,
+      firstTime: null,
+      lastTime: null,
+      warnings: clock.warnings,
+    };
+    inputs.push(summary);
+
+    let parser: Parser | null = null;
+    const sample: Line[] = [];
+    const handle = async (line: Line) => {
+      summary.lines++;
+      if (line.truncated) summary.truncated++;
+      const d = parser!.decode(line.text);
+      switch (d.type) {
+        case 'blank':
+          summary.blank++;
+          return;
+        case 'malformed':
+          summary.malformed++;
+          if (summary.malformedExamples.length < MAX_MALFORMED_EXAMPLES) {
+            summary.malformedExamples.push({ line: line.number, reason: d.reason, excerpt: line.text.slice(0, 160) });
+          }
+          return;
+        case 'other':
+          summary.otherPrograms++;
+          bump(summary.otherByProgram, d.program);
+          return;
+        case 'unsupported':
+          summary.unsupported++;
+          bump(summary.unsupportedByDaemon, d.daemon);
+          return;
+        case 'record': {
+          summary.records++;
+          const t = clock.resolve(d.envelope.time);
+          if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
+          const iso = t.epochMs === null ? null : new Date(t.epochMs).toISOString();
+          if (iso !== null) {
+            if (summary.firstTime === null || iso < summary.firstTime) summary.firstTime = iso;
+            if (summary.lastTime === null || iso > summary.lastTime) summary.lastTime = iso;
+          }
+          correlator.push({
+            record: d.record,
+            envelope: d.envelope,
+            daemon: d.daemon,
+            timeMs: t.epochMs,
+            yearSource: t.yearSource,
+            source: { format: parser!.format, file: source.path, line: line.number },
+            raw: line.text,
+          });
+          if (queue.length > 0) await drain();
+        }
+      }
+    };
+
+    const lines = readLines(opened.stream);
+    try {
+      for await (const line of lines) {
+        if (parser === null) {
+          sample.push(line);
+          if (sample.length < SNIFF_LINES) continue;
+          parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
+          for (const l of sample.splice(0)) await handle(l);
+        } else {
+          await handle(line);
+        }
+        if (stop()) {
+          stopped = true;
+          break;
+        }
+      }
+      if (parser === null && !stopped) {
+        parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
+        for (const l of sample.splice(0)) await handle(l);
+      }
+    } finally {
+      if (source.kind === 'file') opened.stream.destroy();
+    }
+    summary.format = parser === null || summary.records + summary.unsupported === 0 ? null : parser.format;
+    if (summary.lines > 0 && summary.format === null) {
+      clock.warnings.push('no line of this input was recognised as a supported mail log format');
+    }
+    if (stopped) break;
+  }
+  if (!stopped) {
+    correlator.flush();
+    await drain();
+  }
+  return { inputs, correlation: correlator.stats, eventsSeen, eventsEmitted, stopped };
+}

@@ -73,7 +73,8 @@ export class YearClock {
     if (this.anchor.kind === 'explicit') return this.fallback(this.anchor.year, t);
     const anchorYear = new Date(this.anchor.epochMs).getFullYear();
     const thisYear = build(anchorYear, t);
-    if (thisYear !== null && thisYear <= this.anchor.epochMs + AHEAD_TOLERANCE_MS) return thisYear;
+    if (thisYear === null) return this.fallback(anchorYear, t);
+    if (thisYear <= this.anchor.epochMs + AHEAD_TOLERANCE_MS) return thisYear;
     return this.fallback(anchorYear - 1, t);
   }
 

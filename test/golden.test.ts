@@ -1,0 +1,57 @@
+/**
+ * Every sample log has a golden NDJSON file beside it (STYLE.md habit 5): the events
+ * `mta550 analyze <sample> --output ndjson --year 2024 [args]` must produce. Extra arguments for a
+ * sample go in `NNN-name.args` (one line). A sample without a golden file fails the suite; run
+ * `npm run golden:update` to write them, then review the diff.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const FORMAT_DIRS = ['samples/postfix'];
+const update = process.env.UPDATE_GOLDEN === '1';
+
+for (const dir of FORMAT_DIRS) {
+  const samples = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  describe(`golden: ${dir}`, () => {
+    it('has samples', () => {
+      expect(samples.length).toBeGreaterThan(0);
+    });
+
+    it('has no golden or args file without its sample', () => {
+      const orphans = readdirSync(dir)
+        .filter((f) => f.endsWith('.expected.ndjson') || f.endsWith('.args'))
+        .filter((f) => !existsSync(path.join(dir, f.replace(/\.(expected\.ndjson|args)$/, '.log'))));
+      expect(orphans).toEqual([]);
+    });
+
+    it.each(samples)('%s', async (sample) => {
+      const file = path.join(dir, sample);
+      const golden = file.replace(/\.log$/, '.expected.ndjson');
+      const argsFile = file.replace(/\.log$/, '.args');
+      const extra = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
+      const { code, stdout, stderr } = await runCli(['analyze', file, '--output', 'ndjson', '--year', '2024', '--quiet', ...extra]);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      if (update) writeFileSync(golden, stdout);
+      if (!existsSync(golden)) throw new Error(`${golden} is missing: run npm run golden:update and review it`);
+      const expected = readFileSync(golden, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+      const actual = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+      expect(actual).toEqual(expected);
+    });
+  });
+}
+
+describe('negative samples (samples/_negative): no events', () => {
+  const dir = 'samples/_negative';
+  const files = existsSync(dir) ? readdirSync(dir).sort() : [];
+  it('exist', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+  it.each(files)('%s', async (f) => {
+    const { code, stdout } = await runCli(['analyze', path.join(dir, f), '--output', 'ndjson', '--codes', '5xx', '--quiet']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The built command as a user runs it: exit codes, messages, pipes, compression, stdin.
+ * (`npm test` builds dist/ first: see the pretest script.)
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = path.resolve('dist/src/cli.js');
+const exec = promisify(execFile);
+let tmp: string;
+
+const LOG = [
+  'Mar 11 08:15:40 mx1 postfix/smtpd[4417]: 5D0B7F3A19: client=web01.example.com[192.0.2.21]',
+  'Mar 11 08:15:40 mx1 postfix/cleanup[4420]: 5D0B7F3A19: message-id=<20240311081540.7f3a@example.com>',
+  'Mar 11 08:15:40 mx1 postfix/qmgr[1102]: 5D0B7F3A19: from=<alice@example.com>, size=4821, nrcpt=1 (queue active)',
+  'Mar 11 08:15:42 mx1 postfix/smtp[4425]: 5D0B7F3A19: to=<dave@example.net>, relay=mx.example.net[203.0.113.25]:25, delay=1.2, delays=0.1/0/0.6/0.5, dsn=5.1.1, status=bounced (host mx.example.net[203.0.113.25] said: 550 5.1.1 <dave@example.net>: User unknown (in reply to RCPT TO command))',
+  'Mar 11 08:15:42 mx1 postfix/qmgr[1102]: 5D0B7F3A19: removed',
+  'Mar 11 08:16:01 mx1 postfix/smtpd[4417]: NOQUEUE: reject: RCPT from unknown[203.0.113.77]: 554 5.7.1 Service unavailable; Client host [203.0.113.77] blocked using bl.example.org; from=<x@example.org> to=<bob@example.com> proto=ESMTP helo=<pc7>',
+].join('\n') + '\n';
+
+function run(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input: input ?? '', encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'mta550-cli-'));
+  writeFileSync(path.join(tmp, 'mail.log'), LOG);
+  writeFileSync(path.join(tmp, 'mail.log.1.gz'), gzipSync(LOG));
+  writeFileSync(path.join(tmp, 'mail.log.2.bz2'), Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'));
+});
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('mta550 analyze (built CLI)', () => {
+  it('writes NDJSON when stdout is not a terminal', () => {
+    const r = run(['analyze', path.join(tmp, 'mail.log'), '--year', '2024']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { recipient: string; code: number });
+    expect(events.map((e) => [e.recipient, e.code])).toEqual([['dave@example.net', 550]]);
+    expect(r.stderr).toMatch(/6 lines: 6 decoded, 0 unsupported, 0 from other programs, 0 malformed; 1 event\(s\) written/);
+  });
+
+  it('widens to every 5xx with --codes 5xx', () => {
+    const r = run(['analyze', path.join(tmp, 'mail.log'), '--codes', '5xx', '-o', 'ndjson', '-q']);
+    expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    expect(r.stderr).toBe('');
+  });
+
+  it('reads gzip by content, and equal events come from the plain and the gzipped file', () => {
+    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const gz = run(['analyze', path.join(tmp, 'mail.log.1.gz'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const strip = (s: string) => s.trim().split('\n').map((l) => {
+      const { id, source, ...rest } = JSON.parse(l) as { id: string; source: unknown };
+      void id;
+      void source;
+      return rest;
+    });
+    expect(strip(gz.stdout)).toEqual(strip(plain.stdout));
+  });
+
+  it('reads - (standard input), plain or gzipped', () => {
+    expect(run(['analyze', '-', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"recipient":"dave@example.net"');
+    expect(run(['analyze', '-', '-o', 'ndjson', '-q'], gzipSync(LOG)).stdout).toContain('"recipient":"dave@example.net"');
+  });
+
+  it('reads piped standard input when no input is named', () => {
+    expect(run(['analyze', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4}');
+  });
+
+  it('prints the text report with --output text', () => {
+    const r = run(['analyze', path.join(tmp, 'mail.log'), '--year', '2024', '-o', 'text']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('mta550: 1 rejection (550) in 1 input, 6 lines');
+    expect(r.stdout).toContain('dave@example.net: 550 5.1.1 <dave@example.net>: User unknown');
+  });
+
+  it('prints the report as JSON with --output json', () => {
+    const r = run(['analyze', path.join(tmp, 'mail.log'), '--year', '2024', '-o', 'json']);
+    const report = JSON.parse(r.stdout) as { totals: { events: number }; inputs: { lines: number }[] };
+    expect(report.totals.events).toBe(1);
+    expect(report.inputs[0]!.lines).toBe(6);
+  });
+
+  it('exits 1 with one clear message for a missing file', () => {
+    const r = run(['analyze', path.join(tmp, 'missing.log')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`mta550: cannot read ${path.join(tmp, 'missing.log')}: no such file or directory\n`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exits 1 and names the tool for a bzip2 file', () => {
+    const r = run(['analyze', path.join(tmp, 'mail.log.2.bz2')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bzip2-compressed files are not read directly \(use: bzcat .* \| mta550 analyze -\)/);
+  });
+
+  it.each([
+    [['analyze', '--output', 'xml'], /Invalid values/],
+    [['analyze', '--codes', 'abc'], /--codes: "abc" is not a reply code/],
+    [['analyze', '--year', '12'], /--year: "12" is not a year/],
+    [['analyze', '--idle-timeout', 'soon'], /--idle-timeout: "soon" is not a duration/],
+    [['analyze', '--no-such-option'], /Unknown argument/],
+    [['frobnicate'], /Unknown argument|name a command/],
+    [[], /name a command/],
+  ])('exits 2 on a usage error: %j', (args, message) => {
+    const r = run(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain("Try 'mta550 --help'");
+  });
+
+  it('prints help and version with exit 0', () => {
+    const help = run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('mta550 analyze');
+    const analyzeHelp = run(['analyze', '--help']);
+    expect(analyzeHelp.stdout).toContain('--codes');
+    const version = run(['--version']);
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
+  });
+
+  it('exits 0 quietly when the reader closes the pipe (| head -1)', async () => {
+    const big = path.join(tmp, 'big.log');
+    writeFileSync(big, LOG.repeat(20_000));
+    const { stdout, stderr } = await exec('bash', [
+      '-c',
+      `set -o pipefail; node ${JSON.stringify(CLI)} analyze ${JSON.stringify(big)} --output ndjson | head -1; echo "status=$?"`,
+    ]);
+    expect(stderr).toBe('');
+    const [first, status] = stdout.trim().split('\n');
+    expect(JSON.parse(first!)).toMatchObject({ recipient: 'dave@example.net' });
+    expect(status).toBe('status=0');
+  });
+
+  it('analyses the bundled samples when no input is given and stdin is not a pipe', () => {
+    const r = spawnSync(process.execPath, [CLI, 'analyze', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('no input given: analysing the bundled samples');
+    const report = JSON.parse(r.stdout) as { inputs: { path: string }[]; totals: { events: number } };
+    expect(report.inputs.length).toBeGreaterThan(1);
+    expect(report.inputs.every((i) => i.path.startsWith('samples/'))).toBe(true);
+    expect(report.totals.events).toBeGreaterThan(0);
+  });
+
+  it('reads a rotated set oldest first, so a message crossing the rotation stays whole', () => {
+    const dir = mkdtempSync(path.join(tmp, 'rot-'));
+    const lines = LOG.split('\n');
+    writeFileSync(path.join(dir, 'mail.log.1'), lines.slice(0, 3).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'mail.log'), lines.slice(3).join('\n'));
+    const r = run(['analyze', path.join(dir, 'mail.log'), path.join(dir, 'mail.log.1'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const e = JSON.parse(r.stdout.trim()) as { messageId: string; sender: string; message: { complete: boolean } };
+    expect(e).toMatchObject({ messageId: '20240311081540.7f3a@example.com', sender: 'alice@example.com', message: { complete: true } });
+  });
+
+  it('names a directory input and reads its files', () => {
+    const dir = mkdtempSync(path.join(tmp, 'dir-'));
+    copyFileSync(path.join(tmp, 'mail.log'), path.join(dir, 'mail.log'));
+    const r = run(['analyze', dir, '-o', 'json']);
+    expect((JSON.parse(r.stdout) as { inputs: unknown[] }).inputs).toHaveLength(1);
+  });
+});

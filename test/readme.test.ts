@@ -1,0 +1,157 @@
+/**
+ * The README's examples are executable (STYLE.md habit 6): the quick start's two lines, every
+ * command in its `sh` blocks, and the output it shows.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve('.');
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const CLI = path.join(ROOT, 'dist/src/cli.js');
+const SAMPLE = path.join(ROOT, 'samples/postfix/001-remote-550-providers.log');
+
+interface Block {
+  lang: string;
+  lines: string[];
+  /** The heading the block sits under. */
+  section: string;
+}
+
+function blocks(markdown: string): Block[] {
+  const out: Block[] = [];
+  let section = '';
+  let current: Block | null = null;
+  for (const line of markdown.split('\n')) {
+    if (current !== null) {
+      if (line.startsWith('```')) {
+        out.push(current);
+        current = null;
+      } else current.lines.push(line);
+      continue;
+    }
+    if (line.startsWith('#')) section = line.replace(/^#+\s*/, '');
+    const open = /^```(\w*)/.exec(line);
+    if (open !== null) current = { lang: open[1]!, lines: [], section };
+  }
+  return out;
+}
+
+const all = blocks(README);
+const shellBlocks = all.filter((b) => b.lang === 'sh' && b.section !== 'Quick start');
+const commands = shellBlocks.flatMap((b) => b.lines.filter((l) => l.trim() !== ''));
+
+let sandbox: string;
+let shims: string;
+
+/** Runs a README command with `mta550` as the built CLI, /var/log/ as a sandbox, and shims for journalctl and docker. */
+function runReadmeCommand(command: string) {
+  const cli = `node ${JSON.stringify(CLI)}`;
+  const shell = command
+    .replace(/(^|\|\s*)mta550 /g, `$1${cli} `)
+    .replace(/\/var\/log\//g, `${sandbox}/log/`)
+    .replace(/(^|\s)samples\//g, `$1${ROOT}/samples/`);
+  return spawnSync('bash', ['-o', 'pipefail', '-c', shell], {
+    cwd: sandbox,
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}`, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+beforeAll(() => {
+  sandbox = mkdtempSync(path.join(tmpdir(), 'mta550-readme-'));
+  mkdirSync(path.join(sandbox, 'log'));
+  shims = path.join(sandbox, 'bin');
+  mkdirSync(shims);
+  copyFileSync(SAMPLE, path.join(sandbox, 'log', 'mail.log'));
+  copyFileSync(SAMPLE, path.join(sandbox, 'log', 'mail.log.1'));
+  writeFileSync(path.join(sandbox, 'log', 'mail.log.2.gz'), gzipSync(readFileSync(SAMPLE)));
+  for (const tool of ['journalctl', 'docker']) {
+    writeFileSync(path.join(shims, tool), `#!/bin/sh\ncat ${JSON.stringify(SAMPLE)}\n`);
+    chmodSync(path.join(shims, tool), 0o755);
+  }
+});
+
+afterAll(() => rmSync(sandbox, { recursive: true, force: true }));
+
+describe('README quick start', () => {
+  it('is exactly the two copy-paste lines', () => {
+    const quick = all.filter((b) => b.section === 'Quick start');
+    expect(quick).toHaveLength(1);
+    expect(quick[0]!.lines).toEqual(['npm ci && npm start', 'npm ci && npm test']);
+  });
+
+  it('npm test is the vitest suite (CI runs that README line itself)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.test).toMatch(/^vitest run/);
+    expect(readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toContain('README.md');
+  });
+
+  it('npm ci && npm start works on a fresh copy and prints the report of the bundled samples', () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'mta550-fresh-'));
+    try {
+      // The files a clone would have: tracked plus untracked-but-not-ignored (work in progress).
+      const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+        .split('\0')
+        .filter(Boolean);
+      for (const f of listed) {
+        try {
+          cpSync(path.join(ROOT, f), path.join(fresh, f), { recursive: true });
+        } catch {
+          // deleted in the work tree but still in the index
+        }
+      }
+      const r = spawnSync('bash', ['-c', 'npm ci --no-audit --no-fund --loglevel=error && npm start'], {
+        cwd: fresh,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TZ: 'UTC' },
+      });
+      expect(r.stderr).toContain('no input given: analysing the bundled samples');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/mta550: \d+ rejections \(550\) in \d+ inputs/);
+      expect(r.stdout).toContain('Refused by remote servers (outbound)');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
+
+describe('README commands', () => {
+  it('shows commands to run', () => {
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(commands)('%s', (command) => {
+    const r = runReadmeCommand(command);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('mta550:') && !l.includes('event(s) written'))).toEqual([]);
+    expect(r.status).toBe(0);
+    if (command.includes('> report.json')) {
+      const report = JSON.parse(readFileSync(path.join(sandbox, 'report.json'), 'utf8')) as { inputs: unknown[] };
+      expect(report.inputs).toHaveLength(3);
+    } else {
+      expect(r.stdout.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows the real output of the sample report', () => {
+    const i = all.findIndex((b) => b.lang === 'sh' && b.lines.some((l) => l.includes('--output text')));
+    expect(i).toBeGreaterThanOrEqual(0);
+    const shown = all[i + 1]!;
+    expect(shown.lang).toBe('text');
+    const command = all[i]!.lines.find((l) => l.includes('--output text'))!;
+    const r = runReadmeCommand(command);
+    expect(r.stdout).toBe(shown.lines.join('\n') + '\n');
+  });
+
+  it('names only npm scripts that exist', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const named = [...README.matchAll(/npm run ([\w:-]+)/g)].map((m) => m[1]!);
+    expect(named.length).toBeGreaterThan(0);
+    for (const s of named) expect(Object.keys(pkg.scripts)).toContain(s);
+  });
+});

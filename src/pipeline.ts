@@ -149,36 +149,38 @@ export async function runPipeline(
 
     let parser: Parser | null = null;
     const sample: Line[] = [];
-    const handle = async (line: Line) => {
+    let firstMs = Infinity;
+    let lastMs = -Infinity;
+    /** Decodes one line; true when the correlator queued events to drain. */
+    const handle = (line: Line): boolean => {
       summary.lines++;
       if (line.truncated) summary.truncated++;
       const d = parser!.decode(line.text);
       switch (d.type) {
         case 'blank':
           summary.blank++;
-          return;
+          return false;
         case 'malformed':
           summary.malformed++;
           if (summary.malformedExamples.length < MAX_MALFORMED_EXAMPLES) {
             summary.malformedExamples.push({ line: line.number, reason: d.reason, excerpt: line.text.slice(0, 160) });
           }
-          return;
+          return false;
         case 'other':
           summary.otherPrograms++;
           bump(summary.otherByProgram, d.program);
-          return;
+          return false;
         case 'unsupported':
           summary.unsupported++;
           bump(summary.unsupportedByDaemon, d.daemon);
-          return;
+          return false;
         case 'record': {
           summary.records++;
           const t = clock.resolve(d.envelope.time);
           if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
-          const iso = t.epochMs === null ? null : new Date(t.epochMs).toISOString();
-          if (iso !== null) {
-            if (summary.firstTime === null || iso < summary.firstTime) summary.firstTime = iso;
-            if (summary.lastTime === null || iso > summary.lastTime) summary.lastTime = iso;
+          if (t.epochMs !== null) {
+            if (t.epochMs < firstMs) firstMs = t.epochMs;
+            if (t.epochMs > lastMs) lastMs = t.epochMs;
           }
           correlator.push({
             record: d.record,
@@ -189,7 +191,7 @@ export async function runPipeline(
             source: { format: parser!.format, file: source.path, line: line.number },
             raw: line.text,
           });
-          if (queue.length > 0) await drain();
+          return queue.length > 0;
         }
       }
     };
@@ -201,9 +203,9 @@ export async function runPipeline(
           sample.push(line);
           if (sample.length < SNIFF_LINES) continue;
           parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
-          for (const l of sample.splice(0)) await handle(l);
-        } else {
-          await handle(line);
+          for (const l of sample.splice(0)) if (handle(l)) await drain();
+        } else if (handle(line)) {
+          await drain();
         }
         if (stop()) {
           stopped = true;
@@ -212,10 +214,14 @@ export async function runPipeline(
       }
       if (parser === null && !stopped) {
         parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
-        for (const l of sample.splice(0)) await handle(l);
+        for (const l of sample.splice(0)) if (handle(l)) await drain();
       }
     } finally {
       if (source.kind === 'file') opened.stream.destroy();
+    }
+    if (firstMs !== Infinity) {
+      summary.firstTime = new Date(firstMs).toISOString();
+      summary.lastTime = new Date(lastMs).toISOString();
     }
     summary.format = parser === null || summary.records + summary.unsupported === 0 ? null : parser.format;
     if (summary.lines > 0 && summary.format === null) {

@@ -39,6 +39,9 @@ function build(year: number, t: Bsd): number | null {
 
 export class YearClock {
   private previous: number | null = null;
+  /** The last BSD hour resolved (`month/day/hour`) and its start: lines in the same hour reuse it. */
+  private hourKey = -1;
+  private hourStart = 0;
   private readonly warned = new Set<string>();
   /** Warnings for the run summary (each said once per file). */
   readonly warnings: string[] = [];
@@ -55,9 +58,19 @@ export class YearClock {
     if (time.kind === 'none') return { epochMs: null, yearSource: 'none' };
     if (time.kind === 'absolute') {
       this.previous = time.epochMs;
+      this.hourKey = -1;
       return { epochMs: time.epochMs, yearSource: 'logged' };
     }
-    const epochMs = this.previous === null ? this.first(time) : this.nearest(time, this.previous);
+    const key = (time.month * 32 + time.day) * 24 + time.hour;
+    let epochMs: number;
+    if (key === this.hourKey && this.previous !== null) {
+      // Same hour as the line before: same year, and building a Date per line is the clock's main cost.
+      epochMs = this.hourStart + time.minute * 60_000 + time.second * 1000 + time.ms;
+    } else {
+      epochMs = this.previous === null ? this.first(time) : this.nearest(time, this.previous);
+      this.hourKey = key;
+      this.hourStart = epochMs - (time.minute * 60_000 + time.second * 1000 + time.ms);
+    }
     if (this.anchor.kind !== 'explicit' && epochMs > this.anchor.epochMs + AHEAD_TOLERANCE_MS) {
       this.warn(
         'ahead',

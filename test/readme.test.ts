@@ -48,14 +48,12 @@ let sandbox: string;
 let shims: string;
 
 /** Runs a README command with `mta550` as the built CLI, /var/log/ as a sandbox, and shims for journalctl and docker. */
-function runReadmeCommand(command: string) {
+function runReadmeCommand(command: string, cwd: 'sandbox' | 'root' = 'sandbox') {
   const cli = `node ${JSON.stringify(CLI)}`;
-  const shell = command
-    .replace(/(^|\|\s*)mta550 /g, `$1${cli} `)
-    .replace(/\/var\/log\//g, `${sandbox}/log/`)
-    .replace(/(^|\s)samples\//g, `$1${ROOT}/samples/`);
+  let shell = command.replace(/(^|\|\s*)mta550 /g, `$1${cli} `).replace(/\/var\/log\//g, `${sandbox}/log/`);
+  if (cwd === 'sandbox') shell = shell.replace(/(^|\s)samples\//g, `$1${ROOT}/samples/`);
   return spawnSync('bash', ['-o', 'pipefail', '-c', shell], {
-    cwd: sandbox,
+    cwd: cwd === 'sandbox' ? sandbox : ROOT,
     encoding: 'utf8',
     env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}`, TZ: 'UTC' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -144,7 +142,7 @@ describe('README commands', () => {
     const shown = all[i + 1]!;
     expect(shown.lang).toBe('text');
     const command = all[i]!.lines.find((l) => l.includes('--output text'))!;
-    const r = runReadmeCommand(command);
+    const r = runReadmeCommand(command, 'root');
     expect(r.stdout).toBe(shown.lines.join('\n') + '\n');
   });
 

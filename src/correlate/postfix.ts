@@ -106,7 +106,9 @@ export class PostfixCorrelator {
   private readonly maxOpen: number;
   private readonly idleMs: number;
   private readonly maxListed: number;
-  private latestMs: number | null = null;
+  /** The time of the latest line with a time: idle is measured against it, not against the maximum seen, so
+   * inputs that go back in time (unrelated files) do not evict everything. */
+  private nowMs: number | null = null;
   readonly stats: CorrelatorStats = {
     messagesOpened: 0,
     messagesClosed: 0,
@@ -127,7 +129,7 @@ export class PostfixCorrelator {
   }
 
   push(o: Observation): void {
-    if (o.timeMs !== null && (this.latestMs === null || o.timeMs > this.latestMs)) this.latestMs = o.timeMs;
+    if (o.timeMs !== null) this.nowMs = o.timeMs;
     const r = o.record;
     switch (r.kind) {
       case 'postfix.smtpd.client': {
@@ -366,8 +368,8 @@ export class PostfixCorrelator {
   }
 
   private evictIdle(): void {
-    if (this.latestMs === null) return;
-    const limit = this.latestMs - this.idleMs;
+    if (this.nowMs === null) return;
+    const limit = this.nowMs - this.idleMs;
     for (const m of this.open.values()) {
       if (m.lastSeenMs === null || m.lastSeenMs >= limit) break;
       this.stats.evictedIdle++;

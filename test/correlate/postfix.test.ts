@@ -115,7 +115,7 @@ describe('PostfixCorrelator', () => {
 
   it('keeps a 550 inside a deferral as a deferral, and its final status after expiry', () => {
     const deferred = (t: string) =>
-      L(t, 'smtp', '5D0B7F3A19: to=<erin@example.fr>, relay=mx.example.fr[198.51.100.60]:25, delay=300, delays=0/0/300/0, dsn=4.0.0, status=deferred (host mx.example.fr[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)');
+      L(t, 'smtp', '5D0B7F3A19: to=<erin@example.net>, relay=mx.example.net[198.51.100.60]:25, delay=300, delays=0/0/300/0, dsn=4.0.0, status=deferred (host mx.example.net[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)');
     const { events, outcomes } = correlate([
       ...received('5D0B7F3A19'),
       deferred('08:05:00'),
@@ -129,9 +129,9 @@ describe('PostfixCorrelator', () => {
     ]);
     expect(events[0]!.message?.recipientFinalStatus).toBe('expired');
     expect(outcomes).toEqual([
-      ['example.fr', 'deferred'],
-      ['example.fr', 'deferred'],
-      ['example.fr', 'expired'],
+      ['example.net', 'deferred'],
+      ['example.net', 'deferred'],
+      ['example.net', 'expired'],
     ]);
   });
 

@@ -338,16 +338,16 @@ describe('delivery agents', () => {
   });
 
   it('reads a 550 inside a deferral (refused to talk to me) with stage connect', () => {
-    expect(recordOf(`${H} postfix/smtp[4]: 5D0B7F3A19: to=<erin@example.fr>, relay=mx.example.fr[198.51.100.60]:25, delay=300, delays=0/0/300/0, dsn=4.0.0, status=deferred (host mx.example.fr[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)`)).toMatchObject({
+    expect(recordOf(`${H} postfix/smtp[4]: 5D0B7F3A19: to=<erin@example.net>, relay=mx.example.net[198.51.100.60]:25, delay=300, delays=0/0/300/0, dsn=4.0.0, status=deferred (host mx.example.net[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)`)).toMatchObject({
       status: 'deferred',
       stage: 'connect',
-      remote: { name: 'mx.example.fr', ip: '198.51.100.60' },
+      remote: { name: 'mx.example.net', ip: '198.51.100.60' },
       reply: { code: 550, enhanced: '5.7.1', text: '550 5.7.1 Service refused' },
     });
   });
 
   it('reads postfix/error with delivery temporarily suspended', () => {
-    expect(recordOf(`${H} postfix/error[5]: 5D0B7F3A19: to=<erin@example.fr>, relay=none, delay=310, delays=0.1/0/310/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: host mx.example.fr[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)`)).toMatchObject({
+    expect(recordOf(`${H} postfix/error[5]: 5D0B7F3A19: to=<erin@example.net>, relay=none, delay=310, delays=0.1/0/310/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: host mx.example.net[198.51.100.60] refused to talk to me: 550 5.7.1 Service refused)`)).toMatchObject({
       agent: 'error',
       relay: 'none',
       relayHost: null,

@@ -26,6 +26,8 @@ export interface CliIo {
   stderr: Writable;
   /** Whether stdout is a terminal (text output by default) and its width. */
   stdoutIsTTY: boolean;
+  /** Whether stderr is a terminal: the NDJSON run's line accounting is printed there only then. */
+  stderrIsTTY: boolean;
   columns?: number;
   /** Whether standard input has data for us (a pipe or a redirected file). */
   stdinHasData: boolean;
@@ -136,7 +138,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   const built = report.build(result.inputs, result.correlation);
   if (output === 'text') await out.write(renderText(built, { width: io.columns ?? 120, maxRows: args.maxRows }));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
-  else if (!args.quiet) io.stderr.write(unparsedSummary(result, result.eventsEmitted));
+  else if (!args.quiet && io.stderrIsTTY) io.stderr.write(unparsedSummary(result, result.eventsEmitted));
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   return EXIT.ok;
@@ -250,6 +252,7 @@ if (invokedDirectly) {
     stdout: process.stdout,
     stderr: process.stderr,
     stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
     ...(process.stdout.columns !== undefined ? { columns: process.stdout.columns } : {}),
     stdinHasData: stdinHasData(),
     cwd: process.cwd(),

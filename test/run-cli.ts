@@ -19,6 +19,7 @@ export async function runCli(args: string[], stdin = ''): Promise<{ code: number
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     stdoutIsTTY: false,
+    stderrIsTTY: false,
     stdinHasData: stdin !== '',
     cwd: process.cwd(),
   });

@@ -73,6 +73,18 @@ describe('tags and programs', () => {
     expect(typeOf(`${H} postfix/smtpd[1]: warning: hostname h7.example.net does not resolve to address 198.51.100.31`)).toBe('unsupported');
   });
 
+  it.each([
+    ['maillog_file warning', 'Jun 04 09:30:06 mx1 postfix/smtpd[2231]: warning: unknown[203.0.113.8]: SASL LOGIN authentication failed: UGFzc3dvcmQ6', 'smtpd'],
+    ['lost connection', `${H} postfix/smtpd[1]: lost connection after RCPT from unknown[203.0.113.8]`, 'smtpd'],
+    ['disconnect with counters', `${H} postfix/smtpd[1]: disconnect from unknown[203.0.113.8] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4`, 'smtpd'],
+    ['postscreen HANGUP', `${H} postfix/postscreen[1]: HANGUP after 1.2 from [198.51.100.77]:40112 in tests after SMTP handshake`, 'postscreen'],
+    ['dnsblog', `${H} postfix/dnsblog[9]: addr 203.0.113.140 listed by domain bl.example.org as 127.0.0.2`, 'dnsblog'],
+    ['scache statistics', `${H} postfix/scache[9]: statistics: domain lookup hits=0 miss=3 success=0%`, 'scache'],
+    ['smtp TLS line', `${H} postfix/smtp[9]: Trusted TLS connection established to mx.example.net[203.0.113.25]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`, 'smtp'],
+  ])('counts %s as unsupported under its daemon', (_name, line, daemon) => {
+    expect(decodePostfixLine(line)).toMatchObject({ type: 'unsupported', daemon });
+  });
+
   it('reports blank and malformed lines', () => {
     expect(typeOf('')).toBe('blank');
     expect(typeOf('   ')).toBe('blank');
@@ -245,6 +257,23 @@ describe('cleanup', () => {
   });
 });
 
+describe('cleanup header actions and proxy filters', () => {
+  it.each([
+    ['replace', '4B1E9C2: replace: header Received: from x (x [192.0.2.1]) from local; from=<a@example.com> to=<b@example.com>'],
+    ['info', '4B1E9C2: info: header X-Mailer: Foo 1.0 from s.example.net[198.51.100.14]; from=<a@example.net> to=<b@example.com> proto=ESMTP helo=<s>'],
+  ])('decodes %s: header', (action, msg) => {
+    expect(recordOf(`${H} postfix/cleanup[2]: ${msg}`)).toMatchObject({ kind: 'postfix.action', action, stageWord: 'header' });
+  });
+
+  it('decodes a before-queue filter refusal (proxy-reject at END-OF-MESSAGE)', () => {
+    expect(recordOf(`${H} postfix/smtpd[2]: 4B1E9C2: proxy-reject: END-OF-MESSAGE from s.example.net[198.51.100.14]: 550 5.7.1 Message rejected: spam; from=<a@example.net> to=<b@example.com> proto=ESMTP helo=<s.example.net>`)).toMatchObject({
+      action: 'proxy-reject',
+      stage: 'end_of_data',
+      reply: { code: 550, enhanced: '5.7.1' },
+    });
+  });
+});
+
 describe('qmgr', () => {
   it('decodes the envelope', () => {
     expect(recordOf(`${H} postfix/qmgr[3]: 5D0B7F3A19: from=<alice@example.com>, size=4821, nrcpt=2 (queue active)`)).toEqual({
@@ -372,6 +401,14 @@ describe('delivery agents', () => {
       reply: { code: 552, enhanced: '5.2.2' },
       stage: 'end_of_data',
     });
+  });
+
+  it.each([
+    ['socket path', 'mail.example.org[/var/run/dovecot/lmtp]', { name: 'mail.example.org', ip: '/var/run/dovecot/lmtp', port: null }],
+    ['relay=dovecot', 'dovecot', null],
+    ['relay=local', 'local', null],
+  ])('reads the relay form %s', (_name, relay, relayHost) => {
+    expect(recordOf(`${H} postfix/lmtp[7]: 5D0B7F3A19: to=<f@example.com>, relay=${relay}, delay=0.2, delays=0/0/0/0.2, dsn=2.0.0, status=sent (250 2.0.0 ok)`)).toMatchObject({ relay, relayHost });
   });
 
   it('reads orig_to, conn_use and an IPv6 relay', () => {

@@ -15,6 +15,9 @@ import { ReportBuilder } from './aggregate/report.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
 import { resolveInputs } from './input/resolve.js';
+import { classify } from './classify/classify.js';
+import { renderExplanation } from './output/explain.js';
+import type { Stage } from './model/records.js';
 import { eventLine } from './output/ndjson.js';
 import { renderText } from './output/text.js';
 import { OutputWriter } from './output/writer.js';
@@ -144,6 +147,63 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+interface ExplainArgs {
+  reply?: string;
+  lines: boolean;
+  output?: OutputFormat;
+  remoteHost?: string;
+  stage?: Stage;
+  direction: 'inbound' | 'outbound';
+  recipient?: string;
+}
+
+const STAGE_CHOICES = ['connect', 'helo', 'starttls', 'auth', 'mail', 'rcpt', 'data', 'end_of_data'] as const;
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function explainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
+  let input = args.reply;
+  if (input === undefined || input === '-') {
+    if (!io.stdinHasData && input === undefined) {
+      throw new Mta550Error('usage', 'explain needs a reply text: mta550 explain "550 5.1.1 <bob@example.net>: User unknown" (or pipe it in)');
+    }
+    input = await readAll(io.stdin);
+  }
+  const recipientDomain = args.recipient === undefined ? null : (args.recipient.split('@').pop() ?? '').toLowerCase() || null;
+  const explain = (reply: string) =>
+    classify({
+      reply,
+      direction: args.direction,
+      stage: args.stage ?? null,
+      remoteHost: args.remoteHost ?? null,
+      recipientDomain,
+    });
+  const out = new OutputWriter(io.stdout);
+  if (args.lines) {
+    const output = args.output ?? 'ndjson';
+    if (output === 'text') throw new Mta550Error('usage', 'explain --lines writes ndjson or json (one answer per input line)');
+    const answers = input
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '')
+      .map((reply) => ({ input: reply, ...explain(reply) }));
+    if (output === 'json') await out.write(JSON.stringify(answers, null, 2) + '\n');
+    else for (const a of answers) await out.write(JSON.stringify(a) + '\n');
+  } else {
+    const reply = input.trim();
+    if (reply === '') throw new Mta550Error('usage', 'explain got an empty reply text');
+    const c = explain(reply);
+    const output = args.output ?? 'text';
+    if (output === 'text') await out.write(renderExplanation(c));
+    else await out.write(JSON.stringify(c, null, output === 'json' ? 2 : undefined) + '\n');
+  }
+  await out.end();
+  return EXIT.ok;
+}
+
 /** Runs the CLI with the given arguments; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let result: Promise<number> | null = null;
@@ -204,7 +264,49 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         result = analyzeCommand(args as unknown as AnalyzeArgs, io);
       },
     )
-    .demandCommand(1, 'name a command: analyze')
+    .command(
+      'explain [reply]',
+      'Explain one bounce or reply text (or many with --lines): cause, provider, confidence, next move',
+      (y) =>
+        y
+          .positional('reply', {
+            describe: 'The reply or NDR excerpt; - or nothing to read standard input',
+            type: 'string',
+          })
+          .option('lines', {
+            describe: 'Each input line is a separate reply; answers one JSON object per line',
+            type: 'boolean',
+            default: false,
+          })
+          .option('output', {
+            alias: 'o',
+            describe: 'text (default), json, or ndjson (default with --lines)',
+            choices: ['text', 'json', 'ndjson'] as const,
+          })
+          .option('remote-host', {
+            describe: 'The host that sent the reply (mx.example.net), when known: it identifies the provider',
+            type: 'string',
+          })
+          .option('stage', {
+            describe: 'The SMTP stage the reply answered, when known',
+            choices: STAGE_CHOICES,
+          })
+          .option('direction', {
+            describe: 'outbound: a remote server refused us; inbound: our server refused a client',
+            choices: ['outbound', 'inbound'] as const,
+            default: 'outbound' as const,
+          })
+          .option('recipient', {
+            describe: 'The refused recipient address (its domain hints at the provider, weakly)',
+            type: 'string',
+          })
+          .example('$0 explain "550 5.7.26 Unauthenticated email from example.org is not accepted due to DMARC policy - gsmtp"', 'What a Gmail refusal means')
+          .example('$0 explain --lines --output ndjson < bounces.txt', 'Classify a list of bounce strings'),
+      (args) => {
+        result = explainCommand(args as unknown as ExplainArgs, io);
+      },
+    )
+    .demandCommand(1, 'name a command: analyze or explain')
     .strict()
     .version(ver)
     .help()

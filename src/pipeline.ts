@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import { parsers } from '../parsers/index.js';
 import type { CodeFilter } from './aggregate/codes.js';
+import { classify } from './classify/classify.js';
 import { PostfixCorrelator, type CorrelatorOptions, type CorrelatorStats } from './correlate/postfix.js';
 import { readLines, type Line } from './framing/lines.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
@@ -99,7 +100,17 @@ export async function runPipeline(
     {
       event(e) {
         eventsSeen++;
-        if (e.code !== null && options.codes.matches(e.code)) queue.push(e);
+        if (e.code === null || !options.codes.matches(e.code)) return;
+        e.classification = classify({
+          reply: e.reply,
+          direction: e.direction,
+          stage: e.stage,
+          code: e.code,
+          enhancedStatus: e.enhancedStatus,
+          remoteHost: e.remote?.name ?? null,
+          recipientDomain: e.recipientDomain,
+        });
+        queue.push(e);
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
     },

@@ -173,3 +173,32 @@ describe('mta550 analyze (built CLI)', () => {
     expect((JSON.parse(r.stdout) as { inputs: unknown[] }).inputs).toHaveLength(1);
   });
 });
+
+describe('mta550 explain (built CLI)', () => {
+  it('explains one reply as text', () => {
+    const r = run(['explain', '550 5.7.1 <bob@example.net>: Relay access denied', '--stage', 'rcpt']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^cause: +relay_denied$/m);
+    expect(r.stdout).toMatch(/^who acts: +relay\/submission$/m);
+    expect(r.stdout).toMatch(/^confidence: +high$/m);
+    expect(r.stdout).toMatch(/^next move: +Fix submission server/m);
+  });
+
+  it('reads the reply from standard input and answers JSON', () => {
+    const r = run(['explain', '--output', 'json', '--remote-host', 'example-com.mail.protection.outlook.com'], '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ subtype: 'recipient_unknown', provider: 'microsoft', providerVia: 'host', confidence: 'high' });
+  });
+
+  it('answers one NDJSON object per input line with --lines', () => {
+    const r = run(['explain', '--lines'], '550 5.1.1 <a@example.com>: user unknown\n\n552 5.2.2 Mailbox full\n554 5.7.1 Service unavailable; Client host [203.0.113.7] blocked using zen.spamhaus.org\n');
+    const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; subtype: string });
+    expect(answers.map((a) => a.subtype)).toEqual(['recipient_unknown', 'mailbox_full', 'blocklisted']);
+    expect(answers[1]!.input).toBe('552 5.2.2 Mailbox full');
+  });
+
+  it('exits 2 without a reply', () => {
+    const r = spawnSync(process.execPath, [CLI, 'explain'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('explain needs a reply text');
+  });
+});

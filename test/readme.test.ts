@@ -136,14 +136,14 @@ describe('README commands', () => {
     }
   });
 
-  it('shows the real output of the sample report', () => {
-    const i = all.findIndex((b) => b.lang === 'sh' && b.lines.some((l) => l.includes('--output text')));
-    expect(i).toBeGreaterThanOrEqual(0);
-    const shown = all[i + 1]!;
-    expect(shown.lang).toBe('text');
-    const command = all[i]!.lines.find((l) => l.includes('--output text'))!;
-    const r = runReadmeCommand(command, 'root');
-    expect(r.stdout).toBe(shown.lines.join('\n') + '\n');
+  it('shows real output: each sh block followed by a text block is the output of its last command', () => {
+    const pairs = all.flatMap((b, i) => (b.lang === 'sh' && all[i + 1]?.lang === 'text' ? [[b, all[i + 1]!] as const] : []));
+    expect(pairs.length).toBeGreaterThanOrEqual(2);
+    for (const [sh, text] of pairs) {
+      const command = sh.lines.filter((l) => l.trim() !== '').at(-1)!;
+      const r = runReadmeCommand(command, 'root');
+      expect(r.stdout, command).toBe(text.lines.join('\n') + '\n');
+    }
   });
 
   it('names only npm scripts that exist', () => {

@@ -49,7 +49,7 @@ export function stageOfCommand(command: string): Stage {
 }
 
 /** `550-5.7.26 ` / `550 5.7.26 ` / `550-` / `550 ` / `5.7.1 ` at the start of a reply line. */
-const PREFIX = /^([2-5]\d\d)(?:[ -](?:#?([245]\.\d{1,3}\.\d{1,3}))?)?(?=\s|$)\s*/;
+const PREFIX = /^([2-5]\d\d)(?:[ -]|$)\s*(?:#?([245]\.\d{1,3}\.\d{1,3})(?=[\s;,:]|$)\s*)?/;
 const ENHANCED_ONLY = /^#?([245]\.\d{1,3}\.\d{1,3})(?=[\s;,:]|$)\s*/;
 /** A continuation prefix inside a flattened reply: ` 550-5.7.26 ` or ` 550 5.7.26 ` or ` 550-`. */
 const INNER_PREFIX = / ([2-5]\d\d)[ -](?:#?[245]\.\d{1,3}\.\d{1,3} ?)?/g;

@@ -243,6 +243,7 @@ export class PostfixCorrelator {
       client: null,
       relay: r.relay,
       message: null,
+      classification: null,
       raw: o.raw,
     });
   }
@@ -302,6 +303,7 @@ export class PostfixCorrelator {
       client,
       relay: null,
       message: null,
+      classification: null,
       raw: o.raw,
     };
     if (m === null) {

@@ -1,3 +1,4 @@
+import type { Classification } from '../classify/classify.js';
 import type { HostRef, Stage } from './records.js';
 
 /** inbound: our server refused a client. outbound: a remote server refused us. */
@@ -91,6 +92,8 @@ export interface RejectionEvent {
     /** False when the message's start or end was not in the input (file edge, eviction). */
     complete: boolean;
   } | null;
+  /** Subtype, side, provider, confidence, evidence and next move; set by the pipeline's classify step. */
+  classification: Classification | null;
   raw: string;
 }
 

@@ -42,16 +42,18 @@ function groupTable(groups: ReportGroup[], width: number, maxRows: number): stri
   const shown = groups.slice(0, maxRows);
   const rows = shown.map((g) => [
     g.recipientDomain ?? '(none)',
-    g.status,
+    g.subtype,
+    g.provider,
+    g.statuses.slice(0, 2).map((s) => s.status).join(' ') + (g.statuses.length > 2 ? ' …' : ''),
     n(g.count),
     n(g.recipients) + (g.recipientsCapped ? '+' : ''),
     shortTime(g.firstSeen),
     shortTime(g.lastSeen),
   ]);
   const [header, ...body] = table(
-    ['RECIPIENT DOMAIN', 'STATUS', 'COUNT', 'RCPTS', 'FIRST SEEN', 'LAST SEEN'],
+    ['RECIPIENT DOMAIN', 'CAUSE', 'PROVIDER', 'STATUS', 'COUNT', 'RCPTS', 'FIRST SEEN', 'LAST SEEN'],
     rows,
-    new Set([2, 3]),
+    new Set([4, 5]),
   );
   const lines = [header!];
   body.forEach((row, i) => {
@@ -111,6 +113,14 @@ export function renderText(report: Report, options: TextOptions = {}): string {
     lines.push('');
     lines.push(direction === 'outbound' ? 'Refused by remote servers (outbound)' : 'Refused by this server (inbound)');
     lines.push(...groupTable(groups, width, maxRows));
+  }
+  if (report.subtypes.length > 0) {
+    lines.push('');
+    lines.push('Causes and next moves');
+    const rows = report.subtypes.map((s) => [s.subtype, s.side, n(s.count), s.nextMove]);
+    const [header, ...body] = table(['CAUSE', 'WHO ACTS', 'COUNT'], rows.map((r) => r.slice(0, 3)), new Set([2]));
+    lines.push(`${header}  NEXT MOVE`);
+    body.forEach((row, i) => lines.push(`${row}  ${rows[i]![3]}`));
   }
   if (report.outcomes.length > 0) {
     lines.push('');

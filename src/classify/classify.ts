@@ -13,7 +13,7 @@
 import type { Stage } from '../model/records.js';
 import { normaliseReply, type NormalisedReply } from './normalise.js';
 import { detectProvider, type ProviderId, type ProviderSource } from './providers.js';
-import { GENERIC_CODES, SPECIFIC_CODES, WEAK_TEXT } from './rules/codes.js';
+import { GENERIC_CODES, SPECIFIC_CODES, SPECIFIC_REPLY_CODES, WEAK_TEXT } from './rules/codes.js';
 import { MARKERS } from './rules/markers.js';
 import { PROVIDER_RULES } from './rules/providers/index.js';
 import type { Marker, Rule } from './rules/types.js';
@@ -156,7 +156,9 @@ export function classify(input: ClassifyInput): Classification {
     if (m !== null) hits.push({ marker, match: m[0] });
   }
   const picked = pickMarker(hits, stage);
-  const byCode = enhanced === null ? undefined : SPECIFIC_CODES.get(enhanced);
+  const byEnhanced = enhanced === null ? undefined : SPECIFIC_CODES.get(enhanced);
+  const byCode = byEnhanced ?? (code === null ? undefined : SPECIFIC_REPLY_CODES.get(code));
+  const codeRule = byEnhanced !== undefined ? `code.${enhanced}` : `code.${code}`;
 
   if (picked !== null) {
     const { marker, match } = picked;
@@ -164,7 +166,12 @@ export function classify(input: ClassifyInput): Classification {
     const fit = stageFit(marker.subtype, stage);
     let c: Confidence;
     if (byCode !== undefined && byCode.subtype !== marker.subtype && byCode.subtype !== 'other_or_unclassified') {
-      // Both specific and disagreeing: the text naming a mechanism wins, with low confidence (6.5).
+      // Both specific and disagreeing. When the stage sides with the code against the text (an
+      // "invalid address" answered to MAIL FROM with 5.1.7), the code wins; otherwise the text
+      // naming a mechanism wins (6.5). Either way with low confidence.
+      if (fit === 'contradicts' && stageFit(byCode.subtype, stage) === 'fits') {
+        return result(byCode.subtype, 'low', codeRule, byCode.detail ?? null);
+      }
       c = 'low';
     } else if (byCode !== undefined && byCode.subtype === marker.subtype) {
       c = fit === 'contradicts' ? 'medium' : 'high';
@@ -185,7 +192,7 @@ export function classify(input: ClassifyInput): Classification {
     const weak = WEAK_TEXT.test(n.lower);
     let c: Confidence = fit === 'fits' && !weak ? 'high' : 'medium';
     if (fit === 'contradicts') c = 'low';
-    return result(byCode.subtype, c, `code.${enhanced}`, byCode.detail ?? null);
+    return result(byCode.subtype, c, codeRule, byCode.detail ?? null);
   }
 
   // 6. Nothing usable: keep the raw reply, say what kind of nothing it is.

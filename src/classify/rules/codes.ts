@@ -57,6 +57,15 @@ export const SPECIFIC_CODES: ReadonlyMap<string, CodeMeaning> = new Map<string, 
   ['5.5.6', { subtype: 'other_or_unclassified', detail: 'protocol_error' }], // authentication exchange line too long
 ]);
 
+/** Three-digit codes that name a cause on their own (RFC 4954: 530 auth required, 534 mechanism too weak,
+ * 535 credentials invalid, 538 encryption required). Other codes say too little (550, 552, 553, 554). */
+export const SPECIFIC_REPLY_CODES: ReadonlyMap<number, CodeMeaning> = new Map<number, CodeMeaning>([
+  [530, { subtype: 'auth_required' }],
+  [534, { subtype: 'auth_required' }],
+  [535, { subtype: 'auth_required' }],
+  [538, { subtype: 'auth_required' }],
+]);
+
 /** Codes whose registry meaning says little: the text decides (TAXONOMY.md 6.3 and 6.8). */
 export const GENERIC_CODES: ReadonlySet<string> = new Set(['5.0.0', '5.7.0', '5.7.1', '5.5.0', '5.2.0', '5.1.0', '5.4.1', '5.3.0', '5.4.0']);
 

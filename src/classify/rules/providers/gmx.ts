@@ -8,6 +8,8 @@ export const gmx: readonly Rule[] = [
   { id: 'gmx.black-listed', subtype: 'blocklisted', text: /black ?listed|block ?list|blocked using|spamhaus/, detail: 'listed_entity=ip' },
   // 554 Reject due to policy restrictions. For explanation visit https://postmaster.gmx.net/...
   { id: 'gmx.policy-restrictions', subtype: 'content_policy', text: /policy restrictions/ },
+  // 550-Requested action not taken: mailbox unavailable 550 invalid DNS MX or A/AAAA resource record (the sender's domain)
+  { id: 'gmx.sender-domain-dns', subtype: 'sender_address_invalid', text: /invalid dns mx or a\/aaaa resource record/ },
   // 550 Requested action not taken: mailbox unavailable (the address does not exist)
   { id: 'gmx.mailbox-unavailable', subtype: 'recipient_unknown', text: /mailbox unavailable|user unknown|no such user/ },
   // 552 Requested mail action aborted: exceeded storage allocation

@@ -16,6 +16,12 @@ export const google: readonly Rule[] = [
   { id: 'google.5.2.1-rate', subtype: 'rate_limited', enhanced: /^[45]\.2\.1$/, text: /receiving mail (?:at a rate|too quickly)/ },
   // 550 5.4.5 Daily user sending quota exceeded - gsmtp
   { id: 'google.5.4.5-quota', subtype: 'rate_limited', enhanced: /^5\.4\.5$/ },
+  // 550-5.7.1 [192.0.2.96] Our system has detected an unusual rate of unsolicited mail originating from your IP address
+  { id: 'google.unsolicited-rate', subtype: 'poor_reputation', text: /unusual rate of (?:\S+ )?unsolicited/ },
+  // 501-5.5.4 HELO/EHLO argument "localhost" invalid, closing connection. - gsmtp
+  { id: 'google.helo', subtype: 'client_host_rejected', text: /helo\/ehlo argument|invalid helo/ },
+  // 550-5.7.1 The IP you're using to send mail is not authorized to send email directly to our servers
+  { id: 'google.not-authorized-directly', subtype: 'client_host_rejected', text: /not authori[sz]ed to send (?:e-?mail )?directly/ },
   // 550-5.7.1 ... very low reputation of the sending IP address / domain - gsmtp
   { id: 'google.low-reputation', subtype: 'poor_reputation', text: /low reputation|reputation of the sending/ },
   // 550-5.7.1 ... this message is likely unsolicited mail - gsmtp

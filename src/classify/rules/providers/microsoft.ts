@@ -42,6 +42,10 @@ export const microsoft: readonly Rule[] = [
   { id: 'microsoft.5.7.64-tenant-attribution', subtype: 'relay_denied', enhanced: /^5\.7\.64$/ },
   // 550 5.1.8 Access denied. Bad outbound sender
   { id: 'microsoft.5.1.8-bad-outbound-sender', subtype: 'sender_account_blocked', enhanced: /^5\.1\.8$/, text: /outbound sender|banned|spam/ },
+  // 550 5.4.310 DNS domain example.invalid does not exist [Message=InfoDomainNonexistent]
+  { id: 'microsoft.5.4.310-domain-nonexistent', subtype: 'recipient_domain_invalid', enhanced: /^5\.4\.31\d$/ },
+  // 554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; ... WASCL UserAction verdict is ... Suspend
+  { id: 'microsoft.outbound-spam', subtype: 'sender_account_blocked', text: /outboundspamexception|wascl useraction|banned for (?:sending )?spam/ },
   // 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup
   { id: 'microsoft.5.1.10-recipient-not-found', subtype: 'recipient_unknown', enhanced: /^5\.1\.10$/ },
   // 550 5.4.1 Recipient address rejected: Access denied. AS(201806281) (Directory-Based Edge Blocking)

@@ -91,12 +91,34 @@ function lower(c: Confidence): Confidence {
 /** Picks the marker that decides: the lowest tier; within it, one tied to the stage. */
 function pickMarker(hits: { marker: Marker; match: string }[], stage: Stage | null): { marker: Marker; match: string } | null {
   if (hits.length === 0) return null;
-  const tier = Math.min(...hits.map((h) => h.marker.tier));
-  const inTier = hits.filter((h) => h.marker.tier === tier);
-  return inTier.find((h) => tiedToStage(h.marker.subtype, stage)) ?? inTier[0]!;
+  // All hits share the lowest tier (the walk stops at the first tier with a hit).
+  return hits.find((h) => tiedToStage(h.marker.subtype, stage)) ?? hits[0]!;
 }
 
+/**
+ * Replies repeat (a provider's DMARC refusal for every recipient of a campaign, a deferral on every
+ * retry): the last results are kept by their full input. 4,096 entries of about 1 KiB each.
+ */
+const MEMO_SIZE = 4096;
+const memo = new Map<string, Classification>();
+
+/** Empties the memo (benchmarks measure cold classification with it). */
+export function clearClassifyMemo(): void {
+  memo.clear();
+}
+
+/** Classifies a reply; results are shared between equal inputs and must not be mutated. */
 export function classify(input: ClassifyInput): Classification {
+  const key = `${input.direction}\u0000${input.stage ?? ''}\u0000${input.code ?? ''}\u0000${input.enhancedStatus ?? ''}\u0000${input.remoteHost ?? ''}\u0000${input.recipientDomain ?? ''}\u0000${input.reply}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const c = decide(input);
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+  memo.set(key, c);
+  return c;
+}
+
+function decide(input: ClassifyInput): Classification {
   const n = normaliseReply(input.reply);
   const code = n.code ?? input.code ?? null;
   const enhanced = n.enhanced ?? input.enhancedStatus ?? null;
@@ -150,8 +172,10 @@ export function classify(input: ClassifyInput): Classification {
   }
 
   // 4. Generic text markers.
+  // MARKERS is ordered by tier: once a tier has hits, later tiers cannot win.
   const hits: { marker: Marker; match: string }[] = [];
   for (const marker of MARKERS) {
+    if (hits.length > 0 && marker.tier > hits[0]!.marker.tier) break;
     const m = marker.text.exec(n.lower);
     if (m !== null) hits.push({ marker, match: m[0] });
   }

@@ -147,10 +147,16 @@ const RECIPIENT_DOMAINS: ReadonlyMap<string, ProviderId> = new Map<string, Provi
   ['yandex.ru', 'yandex'],
 ]);
 
+const SUFFIX_MAP: ReadonlyMap<string, ProviderId> = new Map(HOST_SUFFIXES);
+
 function bySuffix(host: string): [string, ProviderId] | null {
   const h = host.toLowerCase().replace(/\.$/, '');
-  for (const [suffix, provider] of HOST_SUFFIXES) {
-    if (h === suffix || h.endsWith('.' + suffix)) return [suffix, provider];
+  // Try the name and each parent domain, longest first: a few map lookups instead of a table scan.
+  for (let i = -1; i < h.length; i = h.indexOf('.', i + 1)) {
+    const suffix = h.slice(i + 1);
+    const p = SUFFIX_MAP.get(suffix);
+    if (p !== undefined) return [suffix, p];
+    if (h.indexOf('.', i + 1) < 0) break;
   }
   // SES inbound endpoints: inbound-smtp.<region>.amazonaws.com (not smtp-out.*.amazonses.com: the sender's ESP).
   if (/^inbound-smtp\.[a-z0-9-]+\.amazonaws\.com$/.test(h)) return ['amazonaws.com', 'amazonses'];
@@ -172,7 +178,7 @@ export function detectProvider(input: {
     if (s !== null) return { provider: s[1], via: 'host', value: s[0] };
   }
   // Addresses name domains, not the software that answered (`<bob@yahoo.com>` in a generic reply).
-  const text = input.text.replace(/\S+@[\w.-]+/g, ' ');
+  const text = input.text.includes('@') ? input.text.replace(/[\w.+=%'-]*@[\w.-]+/g, ' ') : input.text;
   for (const [re, provider] of TEXT_TOKENS) {
     const m = re.exec(text);
     if (m !== null) return { provider, via: 'text', value: m[0] };

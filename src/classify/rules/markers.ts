@@ -9,7 +9,7 @@ import type { Marker } from './types.js';
 const m = (tier: number, strong: boolean, id: string, subtype: Marker['subtype'], text: RegExp, detail?: string): Marker =>
   detail === undefined ? { id: `generic.${id}`, tier, strong, subtype, text } : { id: `generic.${id}`, tier, strong, subtype, text, detail };
 
-export const MARKERS: readonly Marker[] = [
+const ROWS: readonly Marker[] = [
   // ---- tier 0: precise phrases that would otherwise be caught by a broader marker below
   // 550 5.7.1 Message rejected: blacklisted URL found in message body (uribl.example.org)
   m(0, true, 'listed-url', 'spam_content', /blacklisted url|\buribl\b|\bsurbl\b|url (?:is )?(?:black|block)listed|listed url/, 'listed_entity=url'),
@@ -90,3 +90,6 @@ export const MARKERS: readonly Marker[] = [
   // 550 5.7.1 ... very low reputation of the sending IP address
   m(8, true, 'reputation', 'poor_reputation', /reputation|unexpected volume or user complaints|will be permanently deferred|unusual rate of unsolicited|low sender score|sender score|complaints? (?:rate|from)|poor (?:sending )?history/),
 ];
+
+/** The markers sorted by tier (stable: the order above is kept within a tier). */
+export const MARKERS: readonly Marker[] = [...ROWS].sort((a, b) => a.tier - b.tier);

@@ -33,9 +33,13 @@ const ROWS: readonly Marker[] = [
   // 554 5.2.0 STOREDRV.Submission.Exception:OutboundSpamException; 554 5.1.8 Email Outgoing Blocked
   m(0, true, 'outgoing-blocked', 'sender_account_blocked', /outbound ?spam|outgoing (?:mail |e-?mail )?(?:is )?(?:blocked|disabled|suspended)|email outgoing blocked|sending (?:has been )?(?:paused|suspended|disabled) for (?:this|your) account|account (?:sending )?(?:is )?paused/),
   // 550-5.7.1 Our system has detected an unusual rate of unsolicited mail originating from your IP address
-  m(0, true, 'unsolicited-rate', 'poor_reputation', /unusual rate of (?:\S+ )?unsolicited/),
+  m(0, true, 'unsolicited-rate', 'poor_reputation', /unusual rate of (?:\S+ )?unsolicited|poor (?:e-?mail |sender |sending )?reputation|reputation score/),
+  // 554 5.7.1 <alice@example.com>: Sender address rejected: Sending quota exceeded: 500 messages per day
+  m(0, true, 'sending-quota', 'rate_limited', /sending quota|submission quota|sending limit|messages per (?:day|hour|minute)|rate overlimit|ratelimit(?:ed)?\b/),
+  // 550 5.0.0 User not listed in Domino Directory (a directory, not a block list)
+  m(0, true, 'not-in-directory', 'recipient_unknown', /not listed in (?:the )?(?:domino )?(?:directory|address book)|user not listed/),
   // 553 5.7.1 <alice@example.com>: Sender address rejected: not owned by user bob
-  m(0, true, 'not-owned', 'auth_required', /not owned by (?:user|sasl)|sender address rejected: not logged in/),
+  m(0, true, 'not-owned', 'auth_required', /not owned by (?:auth )?(?:user|sasl)|sender address rejected: not logged in/),
   // 550 5.7.1 Client host rejected: cannot find your hostname / reverse hostname
   m(0, true, 'no-reverse-hostname', 'reverse_dns_failed', /cannot find your (?:reverse )?hostname/),
 
@@ -70,7 +74,7 @@ const ROWS: readonly Marker[] = [
 
   // ---- tier 6: size and rate; sending quotas before mailbox quotas (TAXONOMY.md 6.9)
   // 552 5.3.4 Message size exceeds fixed limit
-  m(6, true, 'too-large', 'message_too_large', /message size exceeds|size exceeds|too large|too big|exceed(?:s|ed)? (?:the )?(?:\S+ )?size limit|size limit exceeded|header size|message (?:is )?(?:larger|bigger) than|maximum (?:message )?size|too many attachments/),
+  m(6, true, 'too-large', 'message_too_large', /message size exceeds|size exceeds|message length (?:is )?(?:more|greater|larger) than|message length exceeds|too large|too big|exceed(?:s|ed)? (?:the )?(?:\S+ )?size limit|size limit exceeded|header size|message (?:is )?(?:larger|bigger) than|maximum (?:message )?size|too many attachments/),
   // 550 5.4.5 Daily user sending quota exceeded; 421 4.7.0 Try again later, closing connection (throttled)
   m(6, true, 'rate', 'rate_limited', /submission quota|sending (?:limit|quota|rate)|(?:hourly|daily|per-hour|per-day) (?:\S+ )?(?:limit|quota)|\bdaily limit|per hour|per day|too many (?:messages|recipients|connections|emails|mails|invalid recipients|concurrent)|rate limit|rate that prevents|receiving mail at a rate|frequency limited|try again slower|throttl|exceeded the (?:maximum|max) number|rate exceeded|message rate|\bratelimit|too much (?:mail|traffic)|sending too (?:fast|many)|exceeded (?:the )?(?:send|message) (?:limit|quota)|recipient rate|connection rate|volume limit/),
   // 552 5.2.2 <frank@example.com> Mailbox is full / Blocks limit exceeded
@@ -84,7 +88,7 @@ const ROWS: readonly Marker[] = [
   // 550 5.7.1 Message not RFC 5322 compliant
   m(7, true, 'noncompliant', 'message_noncompliant', /rfc ?5322|rfc ?2822|rfc ?822|missing a valid message-?id|multiple (?:from|to|subject|date) (?:headers?|fields?)|duplicate (?:header|message-id)|\bmalformed|invalid characters|8-bit data in (?:message )?header|not (?:rfc|standards?)[- ]compliant|headers? (?:are |is )?not (?:rfc )?compliant|(?:missing|invalid|bad) (?:from|date|message-id|subject) header|bare (?:lf|cr|linefeed)|invalid (?:mime|header)|mime (?:error|violation)|syntax error in (?:message )?header/),
   // 550 5.7.1 Message rejected due to local policy
-  m(7, false, 'policy', 'content_policy', /policy reasons|due to (?:local|content|security|organi[sz]ational|our) polic|denied by polic|organi[sz]ation(?:al)? polic|transport\.rules|anti-?spoofing|spoof(?:ed|ing)|policy violation|violat(?:es|ion of) (?:our |the )?polic|policy restrictions|has a policy that prohibits|rejected by (?:a )?(?:transport|mail flow) rule|message (?:was )?(?:rejected|blocked|refused) (?:by|due to) (?:a )?(?:rule|policy)|content polic/),
+  m(7, false, 'policy', 'content_policy', /policy reasons|due to (?:local|content|security|organi[sz]ational|our) polic|denied by polic|organi[sz]ation(?:al)? polic|transport\.rules|anti-?spoofing|spoof(?:ed|ing)|policy violation|violat(?:es|ion of) (?:our |the )?polic|policy restrictions|has a policy that prohibit|rejected by (?:a )?(?:transport|mail flow) rule|message (?:was )?(?:rejected|blocked|refused) (?:by|due to) (?:a )?(?:rule|policy)|content polic/),
 
   // ---- tier 8: reputation without a named list
   // 550 5.7.1 ... very low reputation of the sending IP address

@@ -29,7 +29,7 @@ export const google: readonly Rule[] = [
   // 552-5.7.0 This message was blocked because its content presents a potential security issue - gsmtp
   { id: 'google.security-issue', subtype: 'malware_or_attachment', text: /potential security issue|not allowed because of its content|attachment/ },
   // 550-5.7.1 The user or domain that you are sending to (or from) has a policy that prohibits the mail that you sent - gsmtp
-  { id: 'google.policy', subtype: 'content_policy', text: /has a policy that prohibits|\bgcdp\b/ },
+  { id: 'google.policy', subtype: 'content_policy', text: /has a policy that prohibit|\bgcdp\b/ },
   // 550-5.7.1 ... Messages missing a valid Message-ID header are not accepted / not RFC 5322 compliant - gsmtp
   { id: 'google.rfc5322', subtype: 'message_noncompliant', text: /rfc ?5322|message-?id header/ },
   // 550 5.7.0 Mail relay denied [203.0.113.7] - gsmtp

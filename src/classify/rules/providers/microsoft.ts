@@ -52,10 +52,11 @@ export const microsoft: readonly Rule[] = [
   { id: 'microsoft.5.4.1-dbeb', subtype: 'recipient_unknown', text: /recipient address rejected: access denied|as\(201806281\)/ },
   // 550 5.4.1 Relay Access Denied
   { id: 'microsoft.5.4.1-relay', subtype: 'relay_denied', enhanced: /^5\.4\.1$/, text: /relay/ },
+  // 550 5.2.2 Submission quota exceeded; STOREDRV.Submission.Exception:SubmissionQuotaExceededException
+  // (5.2.121, 5.2.122, 5.1.90: recipient rate limits). Before the mailbox rule: EXO writes "mailbox full" in both.
+  { id: 'microsoft.submission-quota', subtype: 'rate_limited', text: /submission ?quota|recipient rate limit|sending limit/ },
   // 554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException
   { id: 'microsoft.storedrv-quota', subtype: 'mailbox_full', text: /quotaexceeded|mailbox full|mailbox is full/ },
-  // 550 5.2.2 Submission quota exceeded / 5.2.121, 5.2.122, 5.1.90 recipient rate limits
-  { id: 'microsoft.submission-quota', subtype: 'rate_limited', text: /submission quota|recipient rate limit|sending limit/ },
   { id: 'microsoft.5.2.12x-rate', subtype: 'rate_limited', enhanced: /^5\.(?:2\.12[12]|1\.90)$/ },
   // 550 5.7.1 Service unavailable, Client host [203.0.113.7] blocked using Spamhaus ... (S3150) / (AS3140)
   { id: 'microsoft.s3150-block-list', subtype: 'blocklisted', text: /\(s3150\)|\(as3140\)|block list|blocked using/, detail: 'listed_entity=ip' },

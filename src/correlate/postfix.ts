@@ -2,147 +2,69 @@
  * Joins Postfix records by queue ID so every rejection carries its message's Message-ID, envelope
  * sender, client, size, recipient count and the outcome of the message's other recipients.
  *
- * The only stateful step of the pipeline (STYLE.md). State is one entry per open message, keyed by
- * MTA host and queue ID, closed at qmgr `removed` (a queue ID may be reused after it), at a cleanup
- * END-OF-MESSAGE reject (the message never reaches the queue), after an idle time without a line, or
- * when more than `maxOpenMessages` are open (the least recently seen is evicted). Events of a message
- * wait for its close, so they can report the other recipients' outcomes; evictions and end of input
- * flush them with `message.complete = false`. Nothing is dropped.
+ * A message closes at qmgr `removed` (a queue ID may be reused after it) or at a cleanup
+ * END-OF-MESSAGE reject (the message never reaches the queue, so no `removed` follows); the table
+ * (messages.ts) bounds the rest. Non-delivery notifications link to their parent, and a content
+ * filter's re-injection (`queued as`) to the original queue ID, keeping the outside client.
  */
-import { createHash } from 'node:crypto';
 import { domainOf } from '../model/address.js';
-import type { MessageLinks, RecipientOutcome, RejectionEvent, SourceRef, YearSource } from '../model/event.js';
-import type {
-  Envelope,
-  HostRef,
-  PostfixActionRecord,
-  PostfixDeliveryRecord,
-  PostfixRecord,
-} from '../model/records.js';
+import type { PostfixActionRecord, PostfixDeliveryRecord } from '../model/records.js';
+import {
+  baseEvent,
+  inferCode,
+  MessageTable,
+  type Correlator,
+  type CorrelatorOptions,
+  type CorrelatorSink,
+  type CorrelatorStats,
+  type Observation,
+} from './messages.js';
 
-/** One decoded line with its place and resolved time: what the pipeline hands the correlator. */
-export interface Observation {
-  record: PostfixRecord;
-  envelope: Envelope;
-  daemon: string;
-  timeMs: number | null;
-  yearSource: YearSource;
-  source: SourceRef;
-  raw: string;
-}
-
-export interface CorrelatorOptions {
-  /**
-   * Most messages kept open at once (default 100,000). A busy MTA has a few thousand in flight; the
-   * default leaves room for a deferred queue of tens of thousands at about 1-2 KiB each.
-   */
-  maxOpenMessages?: number;
-  /**
-   * Log time without a line after which an open message is closed (default 6 h). Postfix retries a
-   * deferred message at most every maximal_backoff_time (4000 s by default), so a live message is
-   * seen well within it.
-   */
-  idleTimeoutMs?: number;
-  /** Most other recipients listed on an event (default 50); the counts by status cover all of them. */
-  maxListedRecipients?: number;
-}
-
-export interface CorrelatorStats {
-  messagesOpened: number;
-  messagesClosed: number;
-  evictedIdle: number;
-  evictedOverflow: number;
-  openAtEnd: number;
-  /** Actions that refuse nothing (`reject_warning`, `discard`, `hold`...), by action. */
-  nonRefusingActions: Record<string, number>;
-}
-
-export interface CorrelatorSink {
-  event(event: RejectionEvent): void;
-  /** One delivery outcome of one recipient (sent, deferred, bounced, expired, rejected). */
-  outcome(domain: string | null, status: string): void;
-}
-
-interface MessageState {
-  key: string;
-  host: string | null;
-  queueId: string;
-  lastSeenMs: number | null;
-  client: (HostRef & { helo: string | null }) | null;
-  originClient: (HostRef & { helo: string | null }) | null;
-  messageId: string | null;
-  sender: string | null;
-  size: number | null;
-  nrcpt: number | null;
-  recipients: Map<string, RecipientOutcome>;
-  pending: RejectionEvent[];
-  links: MessageLinks;
-  sawStart: boolean;
-}
+export type { CorrelatorOptions, CorrelatorSink, CorrelatorStats, Observation } from './messages.js';
 
 /** Actions whose reply refused the command (the others only log, hold or redirect). */
 const REFUSING_ACTIONS: ReadonlySet<string> = new Set(['reject', 'milter-reject', 'proxy-reject']);
 /** Delivery statuses that are not refusals. */
 const NOT_REFUSED: ReadonlySet<string> = new Set(['sent', 'deliverable']);
 
-function eventId(source: SourceRef, raw: string): string {
-  return createHash('sha256').update(`${source.file}\n${source.line}\n${raw}`).digest('hex').slice(0, 20);
-}
-
 function isLoopback(ip: string | null): boolean {
   return ip !== null && (ip.startsWith('127.') || ip === '::1');
 }
 
-/** A three-digit code for a refusal the log gave none for (see README "Reply codes"). */
-function inferCode(enhanced: string | null): number | null {
-  if (enhanced === null) return null;
-  if (enhanced.startsWith('5.')) return 550;
-  if (enhanced.startsWith('4.')) return 450;
-  return null;
-}
+export class PostfixCorrelator implements Correlator {
+  private readonly table: MessageTable;
 
-export class PostfixCorrelator {
-  private readonly open = new Map<string, MessageState>();
-  private readonly maxOpen: number;
-  private readonly idleMs: number;
-  private readonly maxListed: number;
-  /** The time of the latest line with a time: idle is measured against it, not against the maximum seen, so
-   * inputs that go back in time (unrelated files) do not evict everything. */
-  private nowMs: number | null = null;
-  readonly stats: CorrelatorStats = {
-    messagesOpened: 0,
-    messagesClosed: 0,
-    evictedIdle: 0,
-    evictedOverflow: 0,
-    openAtEnd: 0,
-    nonRefusingActions: {},
-  };
+  constructor(
+    private readonly sink: CorrelatorSink,
+    options: CorrelatorOptions = {},
+  ) {
+    this.table = new MessageTable(sink, options);
+  }
 
-  constructor(private readonly sink: CorrelatorSink, options: CorrelatorOptions = {}) {
-    this.maxOpen = options.maxOpenMessages ?? 100_000;
-    this.idleMs = options.idleTimeoutMs ?? 6 * 3600 * 1000;
-    this.maxListed = options.maxListedRecipients ?? 50;
+  get stats(): CorrelatorStats {
+    return this.table.stats;
   }
 
   get openMessages(): number {
-    return this.open.size;
+    return this.table.size;
   }
 
   push(o: Observation): void {
-    if (o.timeMs !== null) this.nowMs = o.timeMs;
+    this.table.observe(o.timeMs);
+    const host = o.envelope.host;
     const r = o.record;
     switch (r.kind) {
       case 'postfix.smtpd.client': {
-        const m = this.touch(o, r.queueId);
+        const m = this.table.touch(host, r.queueId, o.timeMs);
         m.client = { ...r.client, helo: m.client?.helo ?? null };
         m.sawStart = true;
         break;
       }
       case 'postfix.cleanup.message_id':
-        this.touch(o, r.queueId).messageId = r.messageId;
+        this.table.touch(host, r.queueId, o.timeMs).messageId = r.messageId;
         break;
       case 'postfix.qmgr.envelope': {
-        const m = this.touch(o, r.queueId);
+        const m = this.table.touch(host, r.queueId, o.timeMs);
         m.sender = r.from;
         m.size = r.size;
         m.nrcpt = r.nrcpt;
@@ -150,7 +72,7 @@ export class PostfixCorrelator {
         break;
       }
       case 'postfix.qmgr.expired': {
-        const m = this.touch(o, r.queueId);
+        const m = this.table.touch(host, r.queueId, o.timeMs);
         if (m.sender === null) m.sender = r.from;
         for (const rcpt of m.recipients.values()) {
           if (rcpt.status === 'deferred') {
@@ -161,15 +83,14 @@ export class PostfixCorrelator {
         break;
       }
       case 'postfix.qmgr.removed': {
-        const m = this.open.get(this.key(o, r.queueId));
-        if (m !== undefined) this.close(m, true);
+        const m = this.table.get(host, r.queueId);
+        if (m !== undefined) this.table.close(m, true);
         break;
       }
       case 'postfix.bounce.notification': {
-        const parent = this.touch(o, r.queueId);
+        const parent = this.table.touch(host, r.queueId, o.timeMs);
         parent.links.notificationQueueId = r.notificationQueueId;
-        const child = this.touch(o, r.notificationQueueId);
-        this.link(parent, child, 'non_delivery_notification');
+        this.table.link(parent, this.table.touch(host, r.notificationQueueId, o.timeMs), 'non_delivery_notification');
         break;
       }
       case 'postfix.delivery':
@@ -178,30 +99,27 @@ export class PostfixCorrelator {
       case 'postfix.action':
         this.action(o, r);
         break;
+      default:
+        break;
     }
-    this.evictIdle();
+    this.table.evictIdle();
   }
 
-  /** Closes every open message, emitting what waits; call at the end of input. */
   flush(): void {
-    this.stats.openAtEnd = this.open.size;
-    for (const m of [...this.open.values()]) this.close(m, false);
+    this.table.flush();
   }
-
-  // ------------------------------------------------------------------ records
 
   private delivery(o: Observation, r: PostfixDeliveryRecord): void {
-    const m = this.touch(o, r.queueId);
-    m.recipients.delete(r.to); // re-insert so the map keeps last-touched order
-    m.recipients.set(r.to, { address: r.to, status: r.status, dsn: r.dsn, relay: r.relay });
+    const host = o.envelope.host;
+    const m = this.table.touch(host, r.queueId, o.timeMs);
+    this.table.setRecipient(m, { address: r.to, status: r.status, dsn: r.dsn, relay: r.relay });
     const domain = domainOf(r.to);
     this.sink.outcome(domain, r.status);
 
     if (r.status === 'sent' && r.queuedAs !== null) {
       // A hand-off (content filter, local relay) re-queued the message under a new ID.
-      const childKey = this.key(o, r.queuedAs);
-      if (this.open.has(childKey) || isLoopback(r.relayHost?.ip ?? null)) {
-        this.link(m, this.touch(o, r.queuedAs), 'content_filter');
+      if (this.table.get(host, r.queuedAs) !== undefined || isLoopback(r.relayHost?.ip ?? null)) {
+        this.table.link(m, this.table.touch(host, r.queuedAs, o.timeMs), 'content_filter');
       }
     }
     if (NOT_REFUSED.has(r.status)) return;
@@ -218,42 +136,36 @@ export class PostfixCorrelator {
     }
     if (code === null || code < 500 || code > 599) return;
 
-    m.pending.push({
-      id: eventId(o.source, o.raw),
-      time: o.timeMs === null ? null : new Date(o.timeMs).toISOString(),
-      yearSource: o.yearSource,
-      source: o.source,
-      mta: { host: o.envelope.host, program: o.envelope.program, daemon: o.daemon },
-      direction: 'outbound',
-      outcome: r.status,
-      action: null,
-      queueId: r.queueId,
-      messageId: null,
-      sender: null,
-      recipient: r.to,
-      recipientDomain: domain,
-      originalRecipient: r.origTo,
-      stage: r.stage,
-      code,
-      codeInferred,
-      enhancedStatus: enhanced,
-      enhancedStatusSource: replyEnhanced !== null ? 'reply' : r.dsn !== null ? 'dsn' : null,
-      reply: r.reply?.text ?? r.detail,
-      remote: r.remote ?? r.relayHost,
-      client: null,
-      relay: r.relay,
-      message: null,
-      classification: null,
-      raw: o.raw,
-    });
+    m.pending.push(
+      baseEvent(o, {
+        direction: 'outbound',
+        outcome: r.status,
+        action: null,
+        queueId: r.queueId,
+        sender: null,
+        recipient: r.to,
+        recipientDomain: domain,
+        originalRecipient: r.origTo,
+        stage: r.stage,
+        code,
+        codeInferred,
+        enhancedStatus: enhanced,
+        enhancedStatusSource: replyEnhanced !== null ? 'reply' : r.dsn !== null ? 'dsn' : null,
+        reply: r.reply?.text ?? r.detail,
+        remote: r.remote ?? r.relayHost,
+        client: null,
+        relay: r.relay,
+      }),
+    );
   }
 
   private action(o: Observation, r: PostfixActionRecord): void {
     if (!REFUSING_ACTIONS.has(r.action)) {
-      this.stats.nonRefusingActions[r.action] = (this.stats.nonRefusingActions[r.action] ?? 0) + 1;
+      const counts = this.table.stats.nonRefusingActions;
+      counts[r.action] = (counts[r.action] ?? 0) + 1;
       return;
     }
-    const m = r.queueId === null ? null : this.touch(o, r.queueId);
+    const m = r.queueId === null ? null : this.table.touch(o.envelope.host, r.queueId, o.timeMs);
     let code = r.reply.code;
     let codeInferred = false;
     if (code === null) {
@@ -264,154 +176,41 @@ export class PostfixCorrelator {
     }
     const domain = domainOf(r.to);
     if (code !== null && code >= 500 && r.to !== null) {
-      if (m !== null) {
-        m.recipients.delete(r.to);
-        m.recipients.set(r.to, { address: r.to, status: 'rejected', dsn: r.reply.enhanced, relay: null });
-      }
+      if (m !== null) this.table.setRecipient(m, { address: r.to, status: 'rejected', dsn: r.reply.enhanced, relay: null });
       this.sink.outcome(domain, 'rejected');
     }
     const client = r.client === null ? null : { ...r.client, helo: r.helo };
-    if (m !== null && client !== null && m.client === null) m.client = client;
-    if (m !== null && m.client !== null && m.client.helo === null && r.helo !== null) m.client.helo = r.helo;
-    if (m !== null && m.sender === null && r.from !== null) m.sender = r.from;
-    if (code === null || code < 500 || code > 599) {
-      if (m !== null && r.stage === 'end_of_data' && o.daemon === 'cleanup') this.close(m, true);
-      return;
+    if (m !== null) {
+      if (client !== null && m.client === null) m.client = client;
+      if (m.client !== null && m.client.helo === null && r.helo !== null) m.client.helo = r.helo;
+      if (m.sender === null && r.from !== null) m.sender = r.from;
     }
-    const event: RejectionEvent = {
-      id: eventId(o.source, o.raw),
-      time: o.timeMs === null ? null : new Date(o.timeMs).toISOString(),
-      yearSource: o.yearSource,
-      source: o.source,
-      mta: { host: o.envelope.host, program: o.envelope.program, daemon: o.daemon },
-      direction: 'inbound',
-      outcome: 'rejected',
-      action: r.action,
-      queueId: r.queueId,
-      messageId: null,
-      sender: r.from,
-      recipient: r.to,
-      recipientDomain: domain,
-      originalRecipient: null,
-      stage: r.stage,
-      code,
-      codeInferred,
-      enhancedStatus: r.reply.enhanced,
-      enhancedStatusSource: r.reply.enhanced === null ? null : 'reply',
-      reply: r.reply.text,
-      remote: null,
-      client,
-      relay: null,
-      message: null,
-      classification: null,
-      raw: o.raw,
-    };
-    if (m === null) {
-      this.sink.event(event);
-      return;
-    }
-    m.pending.push(event);
     // A refusal at end of data in cleanup means the message never entered the queue: no `removed`
-    // will follow, so close it now.
-    if (r.stage === 'end_of_data' && o.daemon === 'cleanup') this.close(m, true);
-  }
-
-  // ------------------------------------------------------------------ state
-
-  private key(o: Observation, queueId: string): string {
-    return `${o.envelope.host ?? ''}|${queueId}`;
-  }
-
-  /** The open message for a queue ID, created when new, moved to the most-recent end. */
-  private touch(o: Observation, queueId: string): MessageState {
-    const key = this.key(o, queueId);
-    let m = this.open.get(key);
-    if (m === undefined) {
-      m = {
-        key,
-        host: o.envelope.host,
-        queueId,
-        lastSeenMs: o.timeMs,
-        client: null,
-        originClient: null,
-        messageId: null,
-        sender: null,
-        size: null,
-        nrcpt: null,
-        recipients: new Map(),
-        pending: [],
-        links: { parentQueueId: null, relation: null, queueIdChain: [queueId], notificationQueueId: null },
-        sawStart: false,
-      };
-      this.stats.messagesOpened++;
-      this.open.set(key, m);
-      while (this.open.size > this.maxOpen) {
-        const oldest = this.open.values().next().value as MessageState;
-        this.stats.evictedOverflow++;
-        this.close(oldest, false);
-      }
-    } else {
-      this.open.delete(key);
-      this.open.set(key, m);
-      if (o.timeMs !== null) m.lastSeenMs = o.timeMs;
+    // will follow, so close it after recording the event.
+    const endsMessage = m !== null && r.stage === 'end_of_data' && o.daemon === 'cleanup';
+    if (code !== null && code >= 500 && code <= 599) {
+      const event = baseEvent(o, {
+        direction: 'inbound',
+        outcome: 'rejected',
+        action: r.action,
+        queueId: r.queueId,
+        sender: r.from,
+        recipient: r.to,
+        recipientDomain: domain,
+        originalRecipient: null,
+        stage: r.stage,
+        code,
+        codeInferred,
+        enhancedStatus: r.reply.enhanced,
+        enhancedStatusSource: r.reply.enhanced === null ? null : 'reply',
+        reply: r.reply.text,
+        remote: null,
+        client,
+        relay: null,
+      });
+      if (m === null) this.sink.event(event);
+      else m.pending.push(event);
     }
-    return m;
-  }
-
-  private link(parent: MessageState, child: MessageState, relation: 'content_filter' | 'non_delivery_notification'): void {
-    if (child === parent || child.links.parentQueueId !== null) return;
-    child.links.parentQueueId = parent.queueId;
-    child.links.relation = relation;
-    child.links.queueIdChain = [...parent.links.queueIdChain, ...child.links.queueIdChain.slice(-1)];
-    if (relation === 'content_filter') {
-      child.originClient = parent.originClient ?? parent.client;
-      if (child.messageId === null) child.messageId = parent.messageId;
-    }
-  }
-
-  private evictIdle(): void {
-    if (this.nowMs === null) return;
-    const limit = this.nowMs - this.idleMs;
-    for (const m of this.open.values()) {
-      if (m.lastSeenMs === null || m.lastSeenMs >= limit) break;
-      this.stats.evictedIdle++;
-      this.close(m, false);
-    }
-  }
-
-  private close(m: MessageState, ended: boolean): void {
-    this.open.delete(m.key);
-    this.stats.messagesClosed++;
-    for (const e of m.pending) this.sink.event(this.complete(e, m, ended));
-  }
-
-  private complete(e: RejectionEvent, m: MessageState, ended: boolean): RejectionEvent {
-    const others: RecipientOutcome[] = [];
-    const byStatus: Record<string, number> = {};
-    let final: string | null = null;
-    for (const r of m.recipients.values()) {
-      if (r.address === e.recipient) {
-        final = r.status;
-        continue;
-      }
-      byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-      if (others.length < this.maxListed) others.push({ ...r });
-    }
-    const client = m.originClient ?? m.client;
-    return {
-      ...e,
-      messageId: m.messageId,
-      sender: e.sender ?? m.sender,
-      client: e.client ?? (client === null ? null : { ...client }),
-      message: {
-        size: m.size,
-        nrcpt: m.nrcpt,
-        recipientFinalStatus: final,
-        otherRecipients: others,
-        otherRecipientsByStatus: byStatus,
-        links: { ...m.links, queueIdChain: [...m.links.queueIdChain] },
-        complete: ended && m.sawStart,
-      },
-    };
+    if (endsMessage) this.table.close(m, true);
   }
 }

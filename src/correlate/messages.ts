@@ -1,0 +1,263 @@
+/**
+ * The bounded table of open messages that every MTA correlator keeps (the only state of the
+ * pipeline, STYLE.md). One entry per open message, keyed by MTA host and queue/message ID, closed
+ * when the MTA says the message is done, after an idle time without a line, or when more than
+ * `maxOpenMessages` are open (the least recently seen first). Events of a message wait for its close
+ * so they can report the other recipients' outcomes; evictions and end of input flush them with
+ * `message.complete = false`. Nothing is dropped.
+ */
+import { createHash } from 'node:crypto';
+import type { MessageLinks, RecipientOutcome, RejectionEvent, SourceRef, YearSource } from '../model/event.js';
+import type { Envelope, HostRef, LogRecord } from '../model/records.js';
+
+/** One decoded line with its place and resolved time: what the pipeline hands a correlator. */
+export interface Observation {
+  record: LogRecord;
+  envelope: Envelope;
+  daemon: string;
+  timeMs: number | null;
+  yearSource: YearSource;
+  source: SourceRef;
+  raw: string;
+}
+
+export interface CorrelatorOptions {
+  /**
+   * Most messages kept open at once (default 100,000). A busy MTA has a few thousand in flight; the
+   * default leaves room for a deferred queue of tens of thousands at about 1-2 KiB each.
+   */
+  maxOpenMessages?: number;
+  /**
+   * Log time without a line after which an open message is closed (default 6 h). Postfix retries a
+   * deferred message at most every maximal_backoff_time (4000 s by default) and Exim's default retry
+   * rule every 2 h at most in its first day, so a live message is seen well within it.
+   */
+  idleTimeoutMs?: number;
+  /** Most other recipients listed on an event (default 50); the counts by status cover all of them. */
+  maxListedRecipients?: number;
+}
+
+export interface CorrelatorStats {
+  messagesOpened: number;
+  messagesClosed: number;
+  evictedIdle: number;
+  evictedOverflow: number;
+  openAtEnd: number;
+  /** Postfix actions that refuse nothing (`reject_warning`, `discard`, `hold`...), by action. */
+  nonRefusingActions: Record<string, number>;
+}
+
+export interface CorrelatorSink {
+  event(event: RejectionEvent): void;
+  /** One delivery outcome of one recipient (sent, deferred, bounced, expired, rejected). */
+  outcome(domain: string | null, status: string): void;
+}
+
+/** What every correlator does with observations. */
+export interface Correlator {
+  readonly stats: CorrelatorStats;
+  push(o: Observation): void;
+  /** Closes every open message, emitting what waits; call at the end of input. */
+  flush(): void;
+}
+
+export type ClientRef = HostRef & { helo: string | null };
+
+export interface MessageState {
+  key: string;
+  queueId: string;
+  lastSeenMs: number | null;
+  client: ClientRef | null;
+  /** The outside client of the message this one was re-queued from (content filter). */
+  originClient: ClientRef | null;
+  messageId: string | null;
+  sender: string | null;
+  size: number | null;
+  nrcpt: number | null;
+  recipients: Map<string, RecipientOutcome>;
+  pending: RejectionEvent[];
+  links: MessageLinks;
+  /** The line that starts the message (arrival, client=, qmgr from=) was seen. */
+  sawStart: boolean;
+}
+
+export function eventId(source: SourceRef, raw: string): string {
+  return createHash('sha256').update(`${source.file}\n${source.line}\n${raw}`).digest('hex').slice(0, 20);
+}
+
+/** A three-digit code for a refusal the log gave none for (see README "Reply codes"). */
+export function inferCode(enhanced: string | null): number | null {
+  if (enhanced === null) return null;
+  if (enhanced.startsWith('5.')) return 550;
+  if (enhanced.startsWith('4.')) return 450;
+  return null;
+}
+
+/** The fields every event shares, from its observation; the caller adds the rest. */
+export function baseEvent(
+  o: Observation,
+  fields: Omit<RejectionEvent, 'id' | 'time' | 'yearSource' | 'source' | 'mta' | 'raw' | 'message' | 'classification' | 'messageId'>,
+): RejectionEvent {
+  return {
+    id: eventId(o.source, o.raw),
+    time: o.timeMs === null ? null : new Date(o.timeMs).toISOString(),
+    yearSource: o.yearSource,
+    source: o.source,
+    mta: { host: o.envelope.host, program: o.envelope.program, daemon: o.daemon },
+    messageId: null,
+    ...fields,
+    message: null,
+    classification: null,
+    raw: o.raw,
+  };
+}
+
+export class MessageTable {
+  private readonly open = new Map<string, MessageState>();
+  private readonly maxOpen: number;
+  private readonly idleMs: number;
+  private readonly maxListed: number;
+  /**
+   * The time of the latest line with a time: idle is measured against it, not against the maximum
+   * seen, so inputs that go back in time (unrelated files) do not evict everything.
+   */
+  private nowMs: number | null = null;
+  readonly stats: CorrelatorStats = {
+    messagesOpened: 0,
+    messagesClosed: 0,
+    evictedIdle: 0,
+    evictedOverflow: 0,
+    openAtEnd: 0,
+    nonRefusingActions: {},
+  };
+
+  constructor(
+    private readonly sink: CorrelatorSink,
+    options: CorrelatorOptions = {},
+  ) {
+    this.maxOpen = options.maxOpenMessages ?? 100_000;
+    this.idleMs = options.idleTimeoutMs ?? 6 * 3600 * 1000;
+    this.maxListed = options.maxListedRecipients ?? 50;
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Notes the time of the line being handled. */
+  observe(timeMs: number | null): void {
+    if (timeMs !== null) this.nowMs = timeMs;
+  }
+
+  key(host: string | null, queueId: string): string {
+    return `${host ?? ''}|${queueId}`;
+  }
+
+  get(host: string | null, queueId: string): MessageState | undefined {
+    return this.open.get(this.key(host, queueId));
+  }
+
+  /** The open message for an ID, created when new, moved to the most-recent end. */
+  touch(host: string | null, queueId: string, timeMs: number | null): MessageState {
+    const key = this.key(host, queueId);
+    let m = this.open.get(key);
+    if (m === undefined) {
+      m = {
+        key,
+        queueId,
+        lastSeenMs: timeMs,
+        client: null,
+        originClient: null,
+        messageId: null,
+        sender: null,
+        size: null,
+        nrcpt: null,
+        recipients: new Map(),
+        pending: [],
+        links: { parentQueueId: null, relation: null, queueIdChain: [queueId], notificationQueueId: null },
+        sawStart: false,
+      };
+      this.stats.messagesOpened++;
+      this.open.set(key, m);
+      while (this.open.size > this.maxOpen) {
+        const oldest = this.open.values().next().value as MessageState;
+        this.stats.evictedOverflow++;
+        this.close(oldest, false);
+      }
+    } else {
+      this.open.delete(key);
+      this.open.set(key, m);
+      if (timeMs !== null) m.lastSeenMs = timeMs;
+    }
+    return m;
+  }
+
+  /** Records a recipient's latest status (re-inserted so the map keeps last-touched order). */
+  setRecipient(m: MessageState, outcome: RecipientOutcome): void {
+    m.recipients.delete(outcome.address);
+    m.recipients.set(outcome.address, outcome);
+  }
+
+  link(parent: MessageState, child: MessageState, relation: 'content_filter' | 'non_delivery_notification'): void {
+    if (child === parent || child.links.parentQueueId !== null) return;
+    child.links.parentQueueId = parent.queueId;
+    child.links.relation = relation;
+    child.links.queueIdChain = [...parent.links.queueIdChain, ...child.links.queueIdChain.slice(-1)];
+    if (relation === 'content_filter') {
+      child.originClient = parent.originClient ?? parent.client;
+      if (child.messageId === null) child.messageId = parent.messageId;
+    }
+  }
+
+  /** Closes the messages idle for longer than the timeout (the map is in last-touched order). */
+  evictIdle(): void {
+    if (this.nowMs === null) return;
+    const limit = this.nowMs - this.idleMs;
+    for (const m of this.open.values()) {
+      if (m.lastSeenMs === null || m.lastSeenMs >= limit) break;
+      this.stats.evictedIdle++;
+      this.close(m, false);
+    }
+  }
+
+  close(m: MessageState, ended: boolean): void {
+    this.open.delete(m.key);
+    this.stats.messagesClosed++;
+    for (const e of m.pending) this.sink.event(this.complete(e, m, ended));
+  }
+
+  flush(): void {
+    this.stats.openAtEnd = this.open.size;
+    for (const m of [...this.open.values()]) this.close(m, false);
+  }
+
+  private complete(e: RejectionEvent, m: MessageState, ended: boolean): RejectionEvent {
+    const others: RecipientOutcome[] = [];
+    const byStatus: Record<string, number> = {};
+    let final: string | null = null;
+    for (const r of m.recipients.values()) {
+      if (r.address === e.recipient) {
+        final = r.status;
+        continue;
+      }
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+      if (others.length < this.maxListed) others.push({ ...r });
+    }
+    const client = m.originClient ?? m.client;
+    return {
+      ...e,
+      messageId: m.messageId,
+      sender: e.sender ?? m.sender,
+      client: e.client ?? (client === null ? null : { ...client }),
+      message: {
+        size: m.size,
+        nrcpt: m.nrcpt,
+        recipientFinalStatus: final,
+        otherRecipients: others,
+        otherRecipientsByStatus: byStatus,
+        links: { ...m.links, queueIdChain: [...m.links.queueIdChain] },
+        complete: ended && m.sawStart,
+      },
+    };
+  }
+}

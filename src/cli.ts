@@ -18,6 +18,7 @@ import { resolveInputs } from './input/resolve.js';
 import { classify } from './classify/classify.js';
 import { renderExplanation } from './output/explain.js';
 import type { Stage } from './model/records.js';
+import type { Format } from './model/parser.js';
 import { eventLine } from './output/ndjson.js';
 import { renderText } from './output/text.js';
 import { OutputWriter } from './output/writer.js';
@@ -87,6 +88,7 @@ function unparsedSummary(result: PipelineResult, events: number): string {
 
 interface AnalyzeArgs {
   inputs: string[];
+  format?: Format;
   codes: string;
   output?: OutputFormat;
   year?: number;
@@ -125,6 +127,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
     {
       codes,
       ...(args.year !== undefined ? { year: args.year } : {}),
+      ...(args.format !== undefined ? { format: args.format } : {}),
       correlator: { maxOpenMessages: args.maxOpenMessages, idleTimeoutMs },
       stdin: io.stdin,
       shouldStop: () => out.closed,
@@ -231,6 +234,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             alias: 'o',
             describe: 'text (a report), json (the report as JSON) or ndjson (one event per line) [default: text on a terminal, else ndjson]',
             choices: ['text', 'json', 'ndjson'] as const,
+          })
+          .option('format', {
+            describe: 'Read every input as this format [default: chosen per input from its first lines]',
+            choices: ['postfix', 'exim'] as const,
           })
           .option('year', {
             describe: 'Year of the first line of each input whose timestamps have no year (default: inferred from the file time)',

@@ -6,7 +6,9 @@ import type { Readable } from 'node:stream';
 import { parsers } from '../parsers/index.js';
 import type { CodeFilter } from './aggregate/codes.js';
 import { classify } from './classify/classify.js';
-import { PostfixCorrelator, type CorrelatorOptions, type CorrelatorStats } from './correlate/postfix.js';
+import { EximCorrelator } from './correlate/exim.js';
+import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
+import { PostfixCorrelator } from './correlate/postfix.js';
 import { readLines, type Line } from './framing/lines.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { openInput } from './input/open.js';
@@ -21,7 +23,13 @@ const MAX_NAMED_COUNTERS = 50;
 /** Malformed lines quoted in the summary per input. */
 const MAX_MALFORMED_EXAMPLES = 5;
 
-/** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank. */
+/** Each format's correlator (STYLE.md habit 3: registries are data). */
+const CORRELATORS: Readonly<Record<Format, new (sink: CorrelatorSink, options?: CorrelatorOptions) => Correlator>> = {
+  postfix: PostfixCorrelator,
+  exim: EximCorrelator,
+};
+
+/** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank + continuation. */
 export interface InputSummary {
   path: string;
   format: Format | null;
@@ -35,6 +43,10 @@ export interface InputSummary {
   malformed: number;
   malformedExamples: { line: number; reason: string; excerpt: string }[];
   blank: number;
+  /** Lines that continue the entry before them (Exim rejectlog header dumps, stderr `LOG:` headers). */
+  continuation: number;
+  /** How the format was chosen: `sniffed` from the first lines, or `forced` by --format. */
+  formatChoice: 'sniffed' | 'forced';
   /** Lines cut at the length cap (still decoded and counted above). */
   truncated: number;
   yearSource: YearSource | null;
@@ -51,6 +63,8 @@ export interface PipelineConsumer {
 
 export interface PipelineOptions {
   codes: CodeFilter;
+  /** `--format`: read every input as this format instead of sniffing it. */
+  format?: Format;
   /** `--year`: the year of the first yearless line of each input. */
   year?: number;
   correlator?: CorrelatorOptions;
@@ -65,6 +79,7 @@ export interface PipelineOptions {
 
 export interface PipelineResult {
   inputs: InputSummary[];
+  /** Correlation counters summed over the formats seen. */
   correlation: CorrelatorStats;
   /** Events before the code filter, and after it. */
   eventsSeen: number;
@@ -98,8 +113,7 @@ export async function runPipeline(
   const queue: RejectionEvent[] = [];
   let eventsSeen = 0;
   let eventsEmitted = 0;
-  const correlator = new PostfixCorrelator(
-    {
+  const sink: CorrelatorSink = {
       event(e) {
         eventsSeen++;
         if (e.code === null || !options.codes.matches(e.code)) return;
@@ -119,9 +133,17 @@ export async function runPipeline(
         queue.push(e);
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
-    },
-    options.correlator,
-  );
+    };
+  // One correlator per format, shared by that format's inputs so rotated sets stay joined.
+  const correlators = new Map<Format, Correlator>();
+  const correlatorFor = (format: Format): Correlator => {
+    let c = correlators.get(format);
+    if (c === undefined) {
+      c = new CORRELATORS[format](sink, options.correlator);
+      correlators.set(format, c);
+    }
+    return c;
+  };
   const drain = async () => {
     while (queue.length > 0) {
       const e = queue.shift()!;
@@ -156,6 +178,8 @@ export async function runPipeline(
       malformed: 0,
       malformedExamples: [],
       blank: 0,
+      continuation: 0,
+      formatChoice: options.format === undefined ? 'sniffed' : 'forced',
       truncated: 0,
       yearSource: null,
       firstTime: null,
@@ -164,8 +188,13 @@ export async function runPipeline(
     };
     inputs.push(summary);
 
-    let parser: Parser | null = null;
+    let parser: Parser | null = options.format === undefined ? null : (parsers.find((p) => p.format === options.format) ?? null);
+    let correlator: Correlator | null = parser === null ? null : correlatorFor(parser.format);
     const sample: Line[] = [];
+    const choose = () => {
+      parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
+      correlator = correlatorFor(parser.format);
+    };
     let firstMs = Infinity;
     let lastMs = -Infinity;
     /** Decodes one line; true when the correlator queued events to drain. */
@@ -176,6 +205,9 @@ export async function runPipeline(
       switch (d.type) {
         case 'blank':
           summary.blank++;
+          return false;
+        case 'continuation':
+          summary.continuation++;
           return false;
         case 'malformed':
           summary.malformed++;
@@ -199,7 +231,7 @@ export async function runPipeline(
             if (t.epochMs < firstMs) firstMs = t.epochMs;
             if (t.epochMs > lastMs) lastMs = t.epochMs;
           }
-          correlator.push({
+          correlator!.push({
             record: d.record,
             envelope: d.envelope,
             daemon: d.daemon,
@@ -219,7 +251,7 @@ export async function runPipeline(
         if (parser === null) {
           sample.push(line);
           if (sample.length < SNIFF_LINES) continue;
-          parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
+          choose();
           for (const l of sample.splice(0)) if (handle(l)) await drain();
         } else if (handle(line)) {
           await drain();
@@ -230,7 +262,7 @@ export async function runPipeline(
         }
       }
       if (parser === null && !stopped) {
-        parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
+        choose();
         for (const l of sample.splice(0)) if (handle(l)) await drain();
       }
     } finally {
@@ -247,8 +279,18 @@ export async function runPipeline(
     if (stopped) break;
   }
   if (!stopped) {
-    correlator.flush();
+    for (const c of correlators.values()) c.flush();
     await drain();
   }
-  return { inputs, correlation: correlator.stats, eventsSeen, eventsEmitted, stopped };
+  const correlation: CorrelatorStats = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, nonRefusingActions: {} };
+  for (const c of correlators.values()) {
+    const st = c.stats;
+    correlation.messagesOpened += st.messagesOpened;
+    correlation.messagesClosed += st.messagesClosed;
+    correlation.evictedIdle += st.evictedIdle;
+    correlation.evictedOverflow += st.evictedOverflow;
+    correlation.openAtEnd += st.openAtEnd;
+    for (const [k, v] of Object.entries(st.nonRefusingActions)) correlation.nonRefusingActions[k] = (correlation.nonRefusingActions[k] ?? 0) + v;
+  }
+  return { inputs, correlation, eventsSeen, eventsEmitted, stopped };
 }

@@ -1,4 +1,5 @@
 import type { Classification } from '../classify/classify.js';
+import type { Format } from './parser.js';
 import type { HostRef, Stage } from './records.js';
 
 /** inbound: our server refused a client. outbound: a remote server refused us. */
@@ -9,7 +10,7 @@ export type YearSource = 'logged' | 'explicit' | 'mtime' | 'now' | 'none';
 
 /** Where a line came from. */
 export interface SourceRef {
-  format: 'postfix';
+  format: Format;
   /** The path as the user gave it (or as a glob/directory expanded to), `-` for standard input. */
   file: string;
   /** 1-based line number within that file. */

@@ -1,7 +1,7 @@
 import type { Decoded } from './records.js';
 
 /** Input formats mta550 reads. */
-export type Format = 'postfix';
+export type Format = 'postfix' | 'exim';
 
 /** A format's parser: a cheap sniffer and a pure, never-throwing decoder (STYLE.md habit 2). */
 export interface Parser {

@@ -170,8 +170,93 @@ export type PostfixRecord =
   | PostfixDeliveryRecord
   | PostfixNotificationRecord;
 
+// ---------------------------------------------------------------- Exim records
+
+/** Exim's host field `H=name (helo) [ip]:port`; any part may be missing. */
+export interface EximHost {
+  name: string | null;
+  helo: string | null;
+  ip: string | null;
+  port: number | null;
+}
+
+/** `<=` arrival: `1rAbCd-0001Xy-Zq <= alice@example.com H=... U=... P=esmtpsa S=2291 id=<Message-ID>`. */
+export interface EximArrivalRecord {
+  kind: 'exim.arrival';
+  id: string;
+  /** Envelope sender; empty for `<>` (a bounce). */
+  sender: string;
+  host: EximHost | null;
+  user: string | null;
+  protocol: string | null;
+  size: number | null;
+  /** The header Message-ID (`id=`), without angle brackets. */
+  messageId: string | null;
+  /** `R=` on a bounce: the Exim ID of the message it reports on. */
+  parentId: string | null;
+}
+
+/**
+ * `=>` delivery, `->` another address of the same delivery, `*>` suppressed (-N); and `==`
+ * deferral, `**` permanent failure, with the failure text after the fields.
+ */
+export interface EximAddressRecord {
+  kind: 'exim.delivery' | 'exim.defer' | 'exim.failure';
+  id: string;
+  flag: '=>' | '->' | '*>' | '==' | '**';
+  recipient: string;
+  /** The address as given before routing (`=> bob@example.net <alias@example.com>`). */
+  originalRecipient: string | null;
+  router: string | null;
+  transport: string | null;
+  /** `H=` of the delivery, or the `host H [ip]` inside a 4.92-layout error. */
+  host: EximHost | null;
+  /** `C="250 ..."` confirmation of a delivery. */
+  confirmation: string | null;
+  /** `defer (-44)`: Exim's errno for a deferral. */
+  errno: number | null;
+  /** The failure or deferral text after the fields, escapes decoded. */
+  text: string | null;
+  /** The remote reply inside the text (`550 5.1.1 ...`), multi-line joined with spaces. */
+  reply: Reply | null;
+  stage: Stage;
+}
+
+export interface EximCompletedRecord {
+  kind: 'exim.completed';
+  id: string;
+}
+
+/** `Message is frozen`, `Frozen (delivery error message)`, `frozen`. */
+export interface EximFrozenRecord {
+  kind: 'exim.frozen';
+  id: string;
+  text: string;
+}
+
+/**
+ * Inbound refusals: `H=... F=<...> rejected RCPT <bob@example.org>: relay not permitted`,
+ * `rejected MAIL <...>:`, `rejected after DATA:`, `rejected EHLO or HELO x:`, `dropped by 'connect' ACL:`.
+ */
+export interface EximRejectRecord {
+  kind: 'exim.reject';
+  /** The Exim ID when one was already allocated (after DATA). */
+  id: string | null;
+  stage: Stage;
+  /** The verb phrase as logged (`rejected RCPT`, `temporarily rejected RCPT`, `rejected after DATA`). */
+  what: string;
+  temporary: boolean;
+  host: EximHost | null;
+  sender: string | null;
+  recipient: string | null;
+  /** The ACL's message; a code appears only when the message carries one. */
+  reply: Reply;
+}
+
+export type EximRecord = EximArrivalRecord | EximAddressRecord | EximCompletedRecord | EximFrozenRecord | EximRejectRecord;
+
 /** Every record kind any parser can produce. */
-export type LogRecord = PostfixRecord;
+export type LogRecord = PostfixRecord | EximRecord;
 
 // ---------------------------------------------------------------- decoder results
 
@@ -181,6 +266,8 @@ export type Decoded =
   | { type: 'unsupported'; envelope: Envelope; daemon: string }
   /** A syslog line of another program (dovecot, amavis, opendkim...), skipped and counted. */
   | { type: 'other'; envelope: Envelope; program: string }
+  /** A line that belongs to the entry before it (Exim rejectlog header dumps), counted, not decoded. */
+  | { type: 'continuation' }
   /** Not a line of this format at all (no envelope, garbage, truncated header). */
   | { type: 'malformed'; reason: string }
   /** Nothing to decode (an empty line). */

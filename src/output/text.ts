@@ -82,6 +82,7 @@ function inputLine(i: InputSummary): string[] {
   parts.push(`${n(i.otherPrograms)} from other programs` + (i.otherPrograms > 0 ? ` (${counters(i.otherByProgram)})` : ''));
   parts.push(`${n(i.malformed)} malformed`);
   if (i.blank > 0) parts.push(`${n(i.blank)} blank`);
+  if (i.continuation > 0) parts.push(`${n(i.continuation)} continuation`);
   if (i.truncated > 0) parts.push(`${n(i.truncated)} truncated`);
   const head = `  ${i.path}${i.compression ? ' (gzip)' : ''}: ${i.format ?? 'unrecognised'}, ${n(i.lines)} lines`;
   const out = [head, `    ${parts.join('; ')}`];

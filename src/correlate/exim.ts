@@ -10,16 +10,7 @@
  */
 import { domainOf } from '../model/address.js';
 import type { EximAddressRecord, EximHost, EximRejectRecord, HostRef } from '../model/records.js';
-import {
-  baseEvent,
-  MessageTable,
-  type ClientRef,
-  type Correlator,
-  type CorrelatorOptions,
-  type CorrelatorSink,
-  type CorrelatorStats,
-  type Observation,
-} from './messages.js';
+import { baseEvent, TableCorrelator, type ClientRef, type Observation } from './messages.js';
 
 function hostRef(h: EximHost | null): HostRef | null {
   return h === null ? null : { name: h.name, ip: h.ip, port: h.port };
@@ -29,22 +20,8 @@ function clientRef(h: EximHost | null): ClientRef | null {
   return h === null ? null : { name: h.name, ip: h.ip, port: h.port, helo: h.helo };
 }
 
-export class EximCorrelator implements Correlator {
-  private readonly table: MessageTable;
-
-  constructor(
-    private readonly sink: CorrelatorSink,
-    options: CorrelatorOptions = {},
-  ) {
-    this.table = new MessageTable(sink, options);
-  }
-
-  get stats(): CorrelatorStats {
-    return this.table.stats;
-  }
-
-  push(o: Observation): void {
-    this.table.observe(o.timeMs);
+export class EximCorrelator extends TableCorrelator {
+  protected handle(o: Observation): void {
     const host = o.envelope.host;
     const r = o.record;
     switch (r.kind) {
@@ -84,11 +61,6 @@ export class EximCorrelator implements Correlator {
       default:
         break;
     }
-    this.table.evictIdle();
-  }
-
-  flush(): void {
-    this.table.flush();
   }
 
   private address(o: Observation, r: EximAddressRecord): void {

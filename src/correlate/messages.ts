@@ -261,3 +261,36 @@ export class MessageTable {
     };
   }
 }
+
+/** The frame every MTA correlator shares: a bounded table, a line handler, idle eviction after each line. */
+export abstract class TableCorrelator implements Correlator {
+  protected readonly table: MessageTable;
+
+  constructor(
+    protected readonly sink: CorrelatorSink,
+    options: CorrelatorOptions = {},
+  ) {
+    this.table = new MessageTable(sink, options);
+  }
+
+  get stats(): CorrelatorStats {
+    return this.table.stats;
+  }
+
+  get openMessages(): number {
+    return this.table.size;
+  }
+
+  push(o: Observation): void {
+    this.table.observe(o.timeMs);
+    this.handle(o);
+    this.table.evictIdle();
+  }
+
+  flush(): void {
+    this.table.flush();
+  }
+
+  /** Applies one observation of this MTA's records to the table. */
+  protected abstract handle(o: Observation): void;
+}

@@ -9,16 +9,7 @@
  */
 import { domainOf } from '../model/address.js';
 import type { PostfixActionRecord, PostfixDeliveryRecord } from '../model/records.js';
-import {
-  baseEvent,
-  inferCode,
-  MessageTable,
-  type Correlator,
-  type CorrelatorOptions,
-  type CorrelatorSink,
-  type CorrelatorStats,
-  type Observation,
-} from './messages.js';
+import { baseEvent, inferCode, TableCorrelator, type Observation } from './messages.js';
 
 export type { CorrelatorOptions, CorrelatorSink, CorrelatorStats, Observation } from './messages.js';
 
@@ -31,26 +22,8 @@ function isLoopback(ip: string | null): boolean {
   return ip !== null && (ip.startsWith('127.') || ip === '::1');
 }
 
-export class PostfixCorrelator implements Correlator {
-  private readonly table: MessageTable;
-
-  constructor(
-    private readonly sink: CorrelatorSink,
-    options: CorrelatorOptions = {},
-  ) {
-    this.table = new MessageTable(sink, options);
-  }
-
-  get stats(): CorrelatorStats {
-    return this.table.stats;
-  }
-
-  get openMessages(): number {
-    return this.table.size;
-  }
-
-  push(o: Observation): void {
-    this.table.observe(o.timeMs);
+export class PostfixCorrelator extends TableCorrelator {
+  protected handle(o: Observation): void {
     const host = o.envelope.host;
     const r = o.record;
     switch (r.kind) {
@@ -102,11 +75,6 @@ export class PostfixCorrelator implements Correlator {
       default:
         break;
     }
-    this.table.evictIdle();
-  }
-
-  flush(): void {
-    this.table.flush();
   }
 
   private delivery(o: Observation, r: PostfixDeliveryRecord): void {

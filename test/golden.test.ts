@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-const FORMAT_DIRS = ['samples/postfix'];
+const FORMAT_DIRS = ['samples/postfix', 'samples/exim'];
 const update = process.env.UPDATE_GOLDEN === '1';
 
 for (const dir of FORMAT_DIRS) {

@@ -166,6 +166,26 @@ describe('mta550 analyze (built CLI)', () => {
     expect(e).toMatchObject({ messageId: '20240311081540.7f3a@example.com', sender: 'alice@example.com', message: { complete: true } });
   });
 
+  it('chooses the format per input, so a directory mixing Postfix and Exim logs works', () => {
+    const dir = mkdtempSync(path.join(tmp, 'mixed-'));
+    copyFileSync('samples/postfix/001-remote-550-providers.log', path.join(dir, 'mail.log'));
+    copyFileSync('samples/exim/001-remote-550.log', path.join(dir, 'mainlog'));
+    const r = run(['analyze', dir, '-o', 'json', '--year', '2024']);
+    const report = JSON.parse(r.stdout) as { inputs: { path: string; format: string; formatChoice: string }[]; totals: { events: number } };
+    expect(report.inputs.map((i) => [path.basename(i.path), i.format, i.formatChoice])).toEqual([
+      ['mail.log', 'postfix', 'sniffed'],
+      ['mainlog', 'exim', 'sniffed'],
+    ]);
+    expect(report.totals.events).toBe(7 + 5);
+  });
+
+  it('reads every input as the --format given', () => {
+    const r = run(['analyze', 'samples/exim/001-remote-550.log', '--format', 'postfix', '-o', 'json']);
+    const input = (JSON.parse(r.stdout) as { inputs: { format: string | null; formatChoice: string; malformed: number; lines: number }[] }).inputs[0]!;
+    expect(input).toMatchObject({ format: null, formatChoice: 'forced' });
+    expect(input.malformed).toBe(input.lines);
+  });
+
   it('names a directory input and reads its files', () => {
     const dir = mkdtempSync(path.join(tmp, 'dir-'));
     copyFileSync(path.join(tmp, 'mail.log'), path.join(dir, 'mail.log'));

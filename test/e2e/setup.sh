@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fetches real Postfix, Exim and rsyslog from Debian's archive and unpacks them into a private root
+# (they conflict as installed MTAs; unpacked, they sit side by side and touch nothing of the system).
+# Idempotent: an existing root is reused. Creates the system users the daemons need.
+set -euo pipefail
+root=${MTA550_E2E_ROOT:-/var/tmp/mta550-e2e/root}
+pkgs="postfix exim4-base exim4-daemon-light exim4-config libidn12 rsyslog libestr0 libfastjson4"
+if [ ! -x "$root/usr/sbin/postfix" ] || [ ! -x "$root/usr/sbin/exim4" ] || [ ! -x "$root/usr/sbin/rsyslogd" ]; then
+  if [ "$(id -u)" != 0 ]; then echo "setup.sh: the end-to-end suite needs root (network and mount namespaces)" >&2; exit 1; fi
+  mkdir -p "$root" "$root.debs"
+  cd "$root.debs"
+  if ! apt-get download $pkgs >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    apt-get download $pkgs >/dev/null
+  fi
+  for deb in ./*.deb; do dpkg -x "$deb" "$root"; done
+fi
+getent group postdrop >/dev/null || groupadd --system postdrop
+getent passwd postfix >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postfix
+getent group Debian-exim >/dev/null || groupadd --system Debian-exim
+getent passwd Debian-exim >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g Debian-exim Debian-exim
+for bin in /usr/sbin/ip /usr/bin/unshare; do
+  [ -x "$bin" ] || { echo "setup.sh: $bin is missing (iproute2, util-linux)" >&2; exit 1; }
+done
+echo "$root"

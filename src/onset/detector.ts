@@ -1,0 +1,291 @@
+/**
+ * The onset detector of one series x subtype (ONSETS.md 3.3): a bank of one-sided Bernoulli CUSUMs
+ * over delivery units (one unit = one message x recipient domain; y = 1 when the unit failed with
+ * this subtype), against a baseline rate that cannot chase the onset.
+ *
+ * - Baseline p0: exponentially decayed failures and units, shrunk toward a prior (the parent
+ *   series' rate, worth a fixed number of pseudo-units) and fed only with data older than a 15 min
+ *   guard band, folded in 5 min bins.
+ * - Bank: alternatives p1 = max(rho * p0, p0 + 0.5 pp) for rho in {3, 10, 40}: the bank approximates
+ *   a GLR over the unknown size of the jump. Each member keeps S, the time it last left 0 (the onset
+ *   estimate), and the failures and units since then.
+ * - Alarm: S >= h (12 nats + ln 3 for the bank) with minimum evidence (>= 5 failure units, >= 3
+ *   distinct recipients), an armed baseline (enough real weight, series older than an hour) and no
+ *   cooldown. After an alarm the baseline moves to the new rate (no repeated alerts for one
+ *   episode) and a recovery watch starts.
+ *
+ * O(1) state and O(1) work per unit. Deterministic: no clocks, no randomness.
+ */
+
+export interface DetectorConfig {
+  /** Alternatives as multiples of p0 (ONSETS.md 3.9: {3, 10, 40}). */
+  rhos: readonly number[];
+  /** Alarm threshold in nats: 12 + ln(bank size) keeps about one false alarm per week at busy series. */
+  thresholdNats: number;
+  /** Smallest rise an alternative may assume: 0.5 percentage points. */
+  minDelta: number;
+  minFailures: number;
+  minDistinctRecipients: number;
+  /** The baseline ignores the most recent guardBins x binMs (3 x 5 min = 15 min). */
+  binMs: number;
+  guardBins: number;
+  /** Baseline half-life (6 h: a day's traffic shapes it, an afternoon's onset does not). */
+  halfLifeMs: number;
+  /** Armed after this long and once the decayed real weight is 3x the prior weight. */
+  armAfterMs: number;
+  cooldownMs: number;
+  /** Recovery: the rate over the last `recoveryBins` bins is back within 2x the old baseline. */
+  recoveryBins: number;
+}
+
+export const DEFAULT_DETECTOR: DetectorConfig = {
+  rhos: [3, 10, 40],
+  thresholdNats: 12 + Math.log(3),
+  minDelta: 0.005,
+  minFailures: 5,
+  minDistinctRecipients: 3,
+  binMs: 5 * 60_000,
+  guardBins: 3,
+  halfLifeMs: 6 * 3_600_000,
+  armAfterMs: 3_600_000,
+  cooldownMs: 30 * 60_000,
+  recoveryBins: 3,
+};
+
+/** The baseline a detector compares with, shared by the subtypes of one series for its units. */
+export interface Baseline {
+  /** Decayed failure units of this subtype, older than the guard band. */
+  failures: number;
+  /** Decayed units of the series, older than the guard band. */
+  units: number;
+}
+
+export interface Alarm {
+  kind: 'onset';
+  detectedAt: number;
+  onsetAt: number;
+  /** [earliest lastZero among members above 0, first failure after onsetAt]. */
+  onsetWindow: [number, number];
+  rho: number;
+  evidenceNats: number;
+  before: { rate: number; failures: number; units: number };
+  after: { rate: number; failures: number; units: number; distinctRecipients: number };
+}
+
+export interface Recovery {
+  kind: 'recovery';
+  recoveredAt: number;
+  rate: number;
+  failures: number;
+  units: number;
+}
+
+interface Member {
+  rho: number;
+  s: number;
+  lastZero: number;
+  failures: number;
+  units: number;
+  firstFailure: number;
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+export class BernoulliCusumBank {
+  private readonly members: Member[];
+  /** Decayed baseline failures and units, and the time they were last decayed to. */
+  private rF = 0;
+  private rN = 0;
+  private decayedTo = 0;
+  /** Guard ring: failures and units of the last `guardBins` + the current bin, by bin index. */
+  private readonly binIndex: number[];
+  private readonly binF: number[];
+  private readonly binN: number[];
+  private readonly startedAt: number;
+  private coolUntil = -Infinity;
+  private currentBin = -1;
+  /** Distinct recipients in the current excursion (capped: only ">= 3" and ">= 10" matter). */
+  private readonly recipients = new Set<string>();
+  /** After an alarm: the old baseline rate, and the bins since, for the recovery watch. */
+  private incident: { oldRate: number; since: number } | null = null;
+
+  constructor(
+    startedAt: number,
+    /** The rate shrunk toward (the parent series' rate for this subtype) and its weight in units. */
+    private prior: { rate: number; weight: number },
+    private readonly cfg: DetectorConfig = DEFAULT_DETECTOR,
+  ) {
+    this.startedAt = startedAt;
+    this.decayedTo = startedAt;
+    this.members = cfg.rhos.map((rho) => ({ rho, s: 0, lastZero: startedAt, failures: 0, units: 0, firstFailure: startedAt }));
+    const slots = cfg.guardBins + 1;
+    this.binIndex = new Array<number>(slots).fill(-1);
+    this.binF = new Array<number>(slots).fill(0);
+    this.binN = new Array<number>(slots).fill(0);
+  }
+
+  /** The current baseline rate p0 (guard-banded, shrunk toward the prior). */
+  rate(): number {
+    return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.5);
+  }
+
+  setPrior(rate: number, weight: number): void {
+    this.prior = { rate, weight };
+  }
+
+  armed(t: number): boolean {
+    return t - this.startedAt >= this.cfg.armAfterMs && this.rN >= 3 * this.prior.weight;
+  }
+
+  get inIncident(): boolean {
+    return this.incident !== null;
+  }
+
+  /** The largest CUSUM statistic now (0 when nothing is building up). */
+  get evidence(): number {
+    let m = 0;
+    for (const x of this.members) if (x.s > m) m = x.s;
+    return m;
+  }
+
+  /**
+   * Moves bins older than the guard band into the decayed baseline and returns the ring slot of
+   * time t, or -1 for a late unit older than the guard band (it goes straight to the baseline).
+   */
+  private advance(t: number): number {
+    const idx = Math.floor(t / this.cfg.binMs);
+    const oldest = idx - this.cfg.guardBins;
+    if (idx > this.currentBin) {
+      const due: number[] = [];
+      for (let i = 0; i < this.binIndex.length; i++) if (this.binIndex[i]! >= 0 && this.binIndex[i]! < oldest) due.push(i);
+      due.sort((a, b) => this.binIndex[a]! - this.binIndex[b]!);
+      for (const i of due) {
+        this.fold((this.binIndex[i]! + 1) * this.cfg.binMs, this.binF[i]!, this.binN[i]!);
+        this.binIndex[i] = -1;
+        this.binF[i] = 0;
+        this.binN[i] = 0;
+      }
+      this.currentBin = idx;
+    } else if (idx < this.currentBin - this.cfg.guardBins) {
+      return -1;
+    }
+    const slot = idx % this.binIndex.length;
+    if (this.binIndex[slot] !== idx) {
+      this.binIndex[slot] = idx;
+      this.binF[slot] = 0;
+      this.binN[slot] = 0;
+    }
+    return slot;
+  }
+
+  private fold(at: number, failures: number, units: number): void {
+    if (at > this.decayedTo) {
+      const k = Math.pow(0.5, (at - this.decayedTo) / this.cfg.halfLifeMs);
+      this.rF *= k;
+      this.rN *= k;
+      this.decayedTo = at;
+    }
+    this.rF += failures;
+    this.rN += units;
+  }
+
+  /**
+   * Feeds one unit of the series at time t: y = 1 when it failed with this subtype. Returns an
+   * alarm or a recovery when one happens.
+   */
+  observe(t: number, y: 0 | 1, recipient: string | null): Alarm | Recovery | null {
+    const slot = this.advance(t);
+    const p0 = this.rate();
+    if (slot < 0) this.fold(t, y, 1);
+    else {
+      this.binF[slot]! += y;
+      this.binN[slot]! += 1;
+    }
+
+    if (this.incident !== null) return this.watchRecovery(t);
+
+    let above = false;
+    for (const m of this.members) {
+      const p1 = Math.min(0.9, Math.max(m.rho * p0, p0 + this.cfg.minDelta));
+      const inc = y === 1 ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
+      if (m.s === 0 && inc > 0) {
+        m.lastZero = t;
+        m.firstFailure = t;
+        m.failures = 0;
+        m.units = 0;
+      }
+      m.s = Math.max(0, m.s + inc);
+      if (m.s === 0) {
+        m.failures = 0;
+        m.units = 0;
+      } else {
+        m.units++;
+        m.failures += y;
+        above = true;
+      }
+    }
+    if (!above) this.recipients.clear();
+    else if (y === 1 && recipient !== null && this.recipients.size < 16) this.recipients.add(recipient);
+
+    if (!above || t < this.coolUntil || !this.armed(t)) return null;
+    let best: Member | null = null;
+    for (const m of this.members) {
+      if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && (best === null || m.s > best.s)) best = m;
+    }
+    if (best === null || this.recipients.size < this.cfg.minDistinctRecipients) return null;
+
+    let earliest = best.lastZero;
+    for (const m of this.members) if (m.s > 0 && m.lastZero < earliest) earliest = m.lastZero;
+    const alarm: Alarm = {
+      kind: 'onset',
+      detectedAt: t,
+      onsetAt: best.lastZero,
+      onsetWindow: [earliest, best.firstFailure],
+      rho: best.rho,
+      evidenceNats: best.s,
+      before: { rate: p0, failures: this.rF, units: this.rN },
+      after: { rate: best.failures / Math.max(1, best.units), failures: best.failures, units: best.units, distinctRecipients: this.recipients.size },
+    };
+    // Re-baseline at the new level so the same episode does not alert again; watch for recovery.
+    const postRate = alarm.after.rate;
+    this.incident = { oldRate: p0, since: t };
+    this.rF = this.rN * postRate;
+    for (let i = 0; i < this.binIndex.length; i++) {
+      this.binIndex[i] = -1;
+      this.binF[i] = 0;
+      this.binN[i] = 0;
+    }
+    for (const m of this.members) {
+      m.s = 0;
+      m.failures = 0;
+      m.units = 0;
+    }
+    this.recipients.clear();
+    return alarm;
+  }
+
+  /** In an incident: recovered when the last full bins are back within 2x the old baseline. */
+  private watchRecovery(t: number): Recovery | null {
+    const inc = this.incident!;
+    const idx = Math.floor(t / this.cfg.binMs);
+    let f = 0;
+    let n = 0;
+    let bins = 0;
+    for (let i = 0; i < this.binIndex.length; i++) {
+      const b = this.binIndex[i]!;
+      if (b >= 0 && b < idx && b >= idx - this.cfg.recoveryBins) {
+        f += this.binF[i]!;
+        n += this.binN[i]!;
+        bins++;
+      }
+    }
+    if (bins < this.cfg.recoveryBins || n < 10 || t - inc.since < this.cfg.recoveryBins * this.cfg.binMs) return null;
+    const rate = f / n;
+    if (rate > 2 * inc.oldRate + this.cfg.minDelta / 2) return null;
+    this.incident = null;
+    this.coolUntil = t + this.cfg.cooldownMs;
+    // Back to the old level: the baseline follows the recent bins again.
+    this.rF = this.rN * Math.max(rate, inc.oldRate);
+    return { kind: 'recovery', recoveredAt: t, rate, failures: f, units: n };
+  }
+}

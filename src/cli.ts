@@ -61,7 +61,7 @@ async function version(): Promise<string> {
 
 /** The bundled samples analysed when no input is given: every `samples/<format>/*.log`. */
 async function bundledSamples(cwd: string): Promise<string[]> {
-  const files = await expandGlob(path.join(packageRoot(), 'samples', '[!_]*', '*.log'));
+  const files = await expandGlob(path.join(packageRoot(), 'samples', '[!_]*', '*.log*'));
   return files.map((f) => {
     const rel = path.relative(cwd, f);
     return rel.startsWith('..') ? f : rel;
@@ -96,6 +96,8 @@ interface AnalyzeArgs {
   idleTimeout: string;
   maxRows: number;
   quiet: boolean;
+  onsets: boolean;
+  records: 'all' | 'events' | 'onsets';
 }
 
 async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
@@ -129,15 +131,20 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
       ...(args.year !== undefined ? { year: args.year } : {}),
       ...(args.format !== undefined ? { format: args.format } : {}),
       correlator: { maxOpenMessages: args.maxOpenMessages, idleTimeoutMs },
+      ...(args.onsets ? {} : { onsets: false as const }),
       stdin: io.stdin,
       shouldStop: () => out.closed,
     },
     {
       event(e) {
         report.event(e);
-        if (output === 'ndjson') return out.write(eventLine(e));
+        if (output === 'ndjson' && args.records !== 'onsets') return out.write(eventLine(e));
       },
       outcome: (domain, status) => report.outcome(domain, status),
+      onset(r) {
+        report.onset(r);
+        if (output === 'ndjson' && args.records !== 'events') return out.write(JSON.stringify(r) + '\n');
+      },
     },
   );
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
@@ -252,6 +259,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             describe: 'Log time after which a message with no new line is closed (ms, s, m, h, d)',
             type: 'string',
             default: '6h',
+          })
+          .option('onsets', {
+            describe: 'Detect onsets (rates that step up) and name their cause; --no-onsets turns it off',
+            type: 'boolean',
+            default: true,
+          })
+          .option('records', {
+            describe: 'With --output ndjson: which records to write (rejection events, onset/recovery records, or both)',
+            choices: ['all', 'events', 'onsets'] as const,
+            default: 'all' as const,
           })
           .option('max-rows', {
             describe: 'Most rows per table in the text report',

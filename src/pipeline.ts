@@ -10,10 +10,11 @@ import { EximCorrelator } from './correlate/exim.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { readLines, type Line } from './framing/lines.js';
+import { OnsetEngine, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { openInput } from './input/open.js';
 import type { InputSource } from './input/resolve.js';
-import type { RejectionEvent, YearSource } from './model/event.js';
+import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
 import type { Format, Parser } from './model/parser.js';
 
 /** Lines looked at to choose a file's format. */
@@ -59,9 +60,13 @@ export interface PipelineConsumer {
   /** A rejection that passed the code filter. May return a promise to apply backpressure. */
   event(event: RejectionEvent): void | Promise<void>;
   outcome(domain: string | null, status: string): void;
+  /** An onset or recovery record (emitted in stream order, interleaved with events). */
+  onset?(record: OnsetRecord): void | Promise<void>;
 }
 
 export interface PipelineOptions {
+  /** Onset detection settings; `false` turns it off. */
+  onsets?: OnsetOptions | false;
   codes: CodeFilter;
   /** `--format`: read every input as this format instead of sniffing it. */
   format?: Format;
@@ -84,6 +89,8 @@ export interface PipelineResult {
   /** Events before the code filter, and after it. */
   eventsSeen: number;
   eventsEmitted: number;
+  /** Delivery units seen by onset detection, and the records it produced. */
+  onsetStats: OnsetEngine['stats'] | null;
   stopped: boolean;
 }
 
@@ -110,7 +117,8 @@ export async function runPipeline(
   options: PipelineOptions,
   consumer: PipelineConsumer,
 ): Promise<PipelineResult> {
-  const queue: RejectionEvent[] = [];
+  const queue: ({ kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord })[] = [];
+  const engine = options.onsets === false ? null : new OnsetEngine((r) => queue.push({ kind: 'onset', r }), options.onsets ?? {});
   let eventsSeen = 0;
   let eventsEmitted = 0;
   const sink: CorrelatorSink = {
@@ -118,7 +126,7 @@ export async function runPipeline(
         eventsSeen++;
         if (e.code === null || !options.codes.matches(e.code)) return;
         if (options.classify === false) {
-          queue.push(e);
+          queue.push({ kind: 'event', e });
           return;
         }
         e.classification = classify({
@@ -130,9 +138,10 @@ export async function runPipeline(
           remoteHost: e.remote?.name ?? null,
           recipientDomain: e.recipientDomain,
         });
-        queue.push(e);
+        queue.push({ kind: 'event', e });
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
+      ...(engine === null ? {} : { attempt: (a: DeliveryAttempt) => engine.attempt(a) }),
     };
   // One correlator per format, shared by that format's inputs so rotated sets stay joined.
   const correlators = new Map<Format, Correlator>();
@@ -146,9 +155,14 @@ export async function runPipeline(
   };
   const drain = async () => {
     while (queue.length > 0) {
-      const e = queue.shift()!;
-      eventsEmitted++;
-      const p = consumer.event(e);
+      const item = queue.shift()!;
+      let p: void | Promise<void>;
+      if (item.kind === 'event') {
+        eventsEmitted++;
+        p = consumer.event(item.e);
+      } else {
+        p = consumer.onset?.(item.r);
+      }
       if (p !== undefined) await p;
     }
   };
@@ -280,6 +294,7 @@ export async function runPipeline(
   }
   if (!stopped) {
     for (const c of correlators.values()) c.flush();
+    engine?.flush();
     await drain();
   }
   const correlation: CorrelatorStats = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, nonRefusingActions: {} };
@@ -292,5 +307,5 @@ export async function runPipeline(
     correlation.openAtEnd += st.openAtEnd;
     for (const [k, v] of Object.entries(st.nonRefusingActions)) correlation.nonRefusingActions[k] = (correlation.nonRefusingActions[k] ?? 0) + v;
   }
-  return { inputs, correlation, eventsSeen, eventsEmitted, stopped };
+  return { inputs, correlation, eventsSeen, eventsEmitted, onsetStats: engine?.stats ?? null, stopped };
 }

@@ -13,7 +13,7 @@ const FORMAT_DIRS = ['samples/postfix', 'samples/exim'];
 const update = process.env.UPDATE_GOLDEN === '1';
 
 for (const dir of FORMAT_DIRS) {
-  const samples = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+  const samples = readdirSync(dir).filter((f) => f.endsWith('.log') || f.endsWith('.log.gz')).sort();
   describe(`golden: ${dir}`, () => {
     it('has samples', () => {
       expect(samples.length).toBeGreaterThan(0);
@@ -22,14 +22,17 @@ for (const dir of FORMAT_DIRS) {
     it('has no golden or args file without its sample', () => {
       const orphans = readdirSync(dir)
         .filter((f) => f.endsWith('.expected.ndjson') || f.endsWith('.args'))
-        .filter((f) => !existsSync(path.join(dir, f.replace(/\.(expected\.ndjson|args)$/, '.log'))));
+        .filter((f) => {
+          const base = path.join(dir, f.replace(/\.(expected\.ndjson|args)$/, '.log'));
+          return !existsSync(base) && !existsSync(`${base}.gz`);
+        });
       expect(orphans).toEqual([]);
     });
 
     it.each(samples)('%s', async (sample) => {
       const file = path.join(dir, sample);
-      const golden = file.replace(/\.log$/, '.expected.ndjson');
-      const argsFile = file.replace(/\.log$/, '.args');
+      const golden = file.replace(/\.log(\.gz)?$/, '.expected.ndjson');
+      const argsFile = file.replace(/\.log(\.gz)?$/, '.args');
       const extra = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
       const { code, stdout, stderr } = await runCli(['analyze', file, '--output', 'ndjson', '--year', '2024', '--quiet', ...extra]);
       expect(stderr).toBe('');

@@ -4,6 +4,7 @@
  */
 import { SUBTYPE_INFO, type SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryOutcome, Direction, RejectionEvent } from '../model/event.js';
+import type { OnsetRecord } from '../onset/engine.js';
 import type { CorrelatorStats } from '../correlate/postfix.js';
 import type { InputSummary } from '../pipeline.js';
 
@@ -40,6 +41,8 @@ export interface SubtypeSummary {
 
 export interface Report {
   codes: readonly string[];
+  /** Onset and recovery records, in the order they were detected. */
+  onsets: OnsetRecord[];
   totals: {
     events: number;
     byDirection: Record<Direction, number>;
@@ -95,6 +98,7 @@ function later(a: string | null, b: string | null): string | null {
 export class ReportBuilder {
   private readonly groups = new Map<string, GroupState>();
   private readonly subtypes = new Map<SubtypeId, SubtypeState>();
+  private readonly onsets: OnsetRecord[] = [];
   private readonly outcomes = new Map<string, DeliveryOutcome>();
   private readonly totals: Report['totals'] = {
     events: 0,
@@ -160,6 +164,10 @@ export class ReportBuilder {
     st.confidence[c] = (st.confidence[c] ?? 0) + 1;
   }
 
+  onset(record: OnsetRecord): void {
+    this.onsets.push(record);
+  }
+
   outcome(domain: string | null, status: string): void {
     if (!(OUTCOME_FIELDS as readonly string[]).includes(status)) return;
     const key = domain ?? '';
@@ -209,6 +217,6 @@ export class ReportBuilder {
       (a, b) => total(b) - total(a) || a.domain.localeCompare(b.domain),
     );
     const warnings = inputs.flatMap((i) => i.warnings.map((w) => `${i.path}: ${w}`));
-    return { codes: this.codes, totals: this.totals, groups, subtypes, outcomes, inputs, correlation, warnings };
+    return { codes: this.codes, onsets: this.onsets, totals: this.totals, groups, subtypes, outcomes, inputs, correlation, warnings };
   }
 }

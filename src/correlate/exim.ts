@@ -70,6 +70,22 @@ export class EximCorrelator extends TableCorrelator {
     this.table.setRecipient(m, { address: r.recipient, status, dsn: r.reply?.enhanced ?? null, relay });
     const domain = domainOf(r.recipient);
     this.sink.outcome(domain, status);
+    this.sink.attempt?.({
+      timeMs: o.timeMs,
+      mtaHost: o.envelope.host,
+      messageKey: r.id,
+      recipient: r.recipient,
+      recipientDomain: domain,
+      status,
+      code: r.reply?.code ?? (r.kind === 'exim.failure' ? 550 : null),
+      enhancedStatus: r.reply?.enhanced ?? null,
+      reply: r.reply?.text ?? r.text,
+      stage: r.stage,
+      remoteHost: r.host?.name ?? null,
+      remoteIp: r.host?.ip ?? null,
+      sender: m.sender,
+      clientIp: m.client?.ip ?? null,
+    });
     if (r.kind === 'exim.delivery') return;
 
     let code = r.reply?.code ?? null;

@@ -7,7 +7,7 @@
  * `message.complete = false`. Nothing is dropped.
  */
 import { createHash } from 'node:crypto';
-import type { MessageLinks, RecipientOutcome, RejectionEvent, SourceRef, YearSource } from '../model/event.js';
+import type { DeliveryAttempt, MessageLinks, RecipientOutcome, RejectionEvent, SourceRef, YearSource } from '../model/event.js';
 import type { Envelope, HostRef, LogRecord } from '../model/records.js';
 
 /** One decoded line with its place and resolved time: what the pipeline hands a correlator. */
@@ -51,6 +51,8 @@ export interface CorrelatorSink {
   event(event: RejectionEvent): void;
   /** One delivery outcome of one recipient (sent, deferred, bounced, expired, rejected). */
   outcome(domain: string | null, status: string): void;
+  /** Every outbound delivery attempt, for delivery units and rates (onset detection). */
+  attempt?(attempt: DeliveryAttempt): void;
 }
 
 /** What every correlator does with observations. */

@@ -90,6 +90,23 @@ export class PostfixCorrelator extends TableCorrelator {
         this.table.link(m, this.table.touch(host, r.queuedAs, o.timeMs), 'content_filter');
       }
     }
+    const remote = r.remote ?? r.relayHost;
+    this.sink.attempt?.({
+      timeMs: o.timeMs,
+      mtaHost: host,
+      messageKey: r.queueId,
+      recipient: r.to,
+      recipientDomain: domain,
+      status: r.status,
+      code: r.reply?.code ?? null,
+      enhancedStatus: r.reply?.enhanced ?? r.dsn,
+      reply: r.reply?.text ?? (r.status === 'sent' ? null : r.detail),
+      stage: r.stage,
+      remoteHost: remote?.name ?? null,
+      remoteIp: remote?.ip ?? null,
+      sender: m.sender,
+      clientIp: (m.originClient ?? m.client)?.ip ?? null,
+    });
     if (NOT_REFUSED.has(r.status)) return;
 
     let code = r.reply?.code ?? null;

@@ -107,3 +107,27 @@ export interface DeliveryOutcome {
   rejected: number;
   expired: number;
 }
+
+/**
+ * One delivery attempt of one recipient, as the correlators see it: the raw material of delivery
+ * units and rates (every outcome, not only refusals).
+ */
+export interface DeliveryAttempt {
+  timeMs: number | null;
+  mtaHost: string | null;
+  /** Queue ID (Postfix) or message ID (Exim): with the recipient domain it keys the delivery unit. */
+  messageKey: string;
+  recipient: string;
+  recipientDomain: string | null;
+  /** sent, deferred, bounced, expired, undeliverable. */
+  status: string;
+  code: number | null;
+  enhancedStatus: string | null;
+  reply: string | null;
+  stage: Stage;
+  /** The host that answered (or the next hop for a success). */
+  remoteHost: string | null;
+  remoteIp: string | null;
+  sender: string | null;
+  clientIp: string | null;
+}

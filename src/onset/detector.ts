@@ -124,6 +124,16 @@ export class BernoulliCusumBank {
     this.binN = new Array<number>(slots).fill(0);
   }
 
+  /**
+   * Starts the baseline with the series' history when the detector is created after the series
+   * (its subtype failed for the first time): `units` decayed units, none of them failures.
+   */
+  seedUnits(units: number, t: number): void {
+    this.rN = Math.max(0, units);
+    this.rF = 0;
+    this.decayedTo = t;
+  }
+
   /** The current baseline rate p0 (guard-banded, shrunk toward the prior). */
   rate(): number {
     return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.5);

@@ -90,11 +90,51 @@ function inputLine(i: InputSummary): string[] {
   return out;
 }
 
+const SPARK = '▁▂▃▄▅▆▇█';
+
+/** A small per-5-minute chart of the failure rate. */
+function sparkline(rates: readonly number[]): string {
+  const max = Math.max(...rates, 1e-9);
+  return rates.map((r) => SPARK[Math.min(SPARK.length - 1, Math.round((r / max) * (SPARK.length - 1)))]).join('');
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+
+function onsetLines(report: Report): string[] {
+  const onsets = report.onsets.filter((o) => o.type === 'onset');
+  if (onsets.length === 0) return [];
+  const recoveries = report.onsets.filter((o) => o.type === 'recovery');
+  const lines = ['Onsets'];
+  for (const o of onsets) {
+    const series = o.series.level === 'global' ? 'all domains' : o.series.level === 'provider' ? `provider ${o.series.provider}` : o.series.recipientDomain!;
+    lines.push(
+      `  ${shortTime(o.onsetAt)}  ${series}  ${o.series.subtype}  ${pct(o.before!.rate)} -> ${pct(o.after!.rate)} (${n(o.after!.failures)}/${n(o.after!.units)} messages), detected ${shortTime(o.detectedAt).slice(11)}, confidence ${o.confidence}`,
+    );
+    const a = o.attribution;
+    if (a?.top) {
+      lines.push(
+        `      cause: ${a.top.attribute} changed ${a.top.from ?? '(new)'} -> ${a.top.to} at ${shortTime(new Date(a.top.changedAt).toISOString()).slice(11)}` +
+          ` (carries ${Math.round(100 * a.top.explainedFraction)}% of the excess failures${a.bundle.length > 0 ? `; with ${a.bundle.join(', ')}` : ''})`,
+      );
+    } else if (a?.concentration) {
+      lines.push(`      cause: concentrated on ${a.concentration.attribute} ${a.concentration.value} (${a.concentration.riskRatio.toFixed(1)}x the risk, ${Math.round(100 * a.concentration.explainedFraction)}% of the excess failures)`);
+    } else {
+      lines.push('      cause: no attribute change found (relay, relay IP, sender domain, client IP, provider)');
+    }
+    if (o.timeline) lines.push(`      ${sparkline(o.timeline.rates)}  rate per 5 min from ${shortTime(o.timeline.start).slice(11)}`);
+    const rec = recoveries.find((r) => r.series.key === o.series.key && r.recoveredAt! > o.detectedAt);
+    if (rec) lines.push(`      recovered at ${shortTime(rec.recoveredAt).slice(11)}: ${rec.summary}`);
+    lines.push(`      next move: ${o.nextMove}`);
+  }
+  lines.push('');
+  return lines;
+}
+
 export function renderText(report: Report, options: TextOptions = {}): string {
   const width = options.width ?? 120;
   const maxRows = options.maxRows ?? 40;
   const t = report.totals;
-  const lines: string[] = [];
+  const lines: string[] = onsetLines(report);
   const totalLines = report.inputs.reduce((a, i) => a + i.lines, 0);
   const codes = report.codes.join(', ');
   lines.push(

@@ -1,0 +1,365 @@
+/**
+ * Onset detection over delivery units (ONSETS.md 3): attempts -> units -> series -> detectors ->
+ * onset and recovery records with attribution.
+ *
+ * - Unit: one message x recipient domain, decided by the attempts within `unitWindowMs` of its first
+ *   one (the recipients of one message at one domain are tried together); a failure of subtype k
+ *   when any of them got a 5xx classified as k. Retries of a decided unit are not counted again.
+ * - Units are released in time order once the stream's watermark (latest time - window) passes
+ *   them, so batch and live runs over the same lines see the same sequence.
+ * - Series: global, recipient provider, recipient domain (bounded: the least recently seen domain is
+ *   dropped past `maxDomains`, and re-learns its baseline if it comes back). Each series has one
+ *   detector per subtype it has seen fail, created with the series' unit history and a prior from
+ *   its parent.
+ * - Attribution reads a ring of recent units (bounded by time and count).
+ * Pure reducer: no I/O, no clock; the same input gives the same records.
+ */
+import { classify } from '../classify/classify.js';
+import { detectProvider } from '../classify/providers.js';
+import type { SubtypeId } from '../classify/subtypes.js';
+import { SUBTYPE_INFO } from '../classify/subtypes.js';
+import type { DeliveryAttempt } from '../model/event.js';
+import { attribute, type Attribution, type AttributedUnit } from './attribution.js';
+import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
+
+export type SeriesLevel = 'global' | 'provider' | 'rcpt_domain';
+
+/** An onset or recovery record (NDJSON schema 1, README "Onset records"). */
+export interface OnsetRecord {
+  type: 'onset' | 'recovery';
+  schema: 1;
+  id: string;
+  series: { level: SeriesLevel; key: string; subtype: SubtypeId; provider: string | null; recipientDomain: string | null };
+  basis: 'rate';
+  unit: 'message_domain';
+  detectedAt: string;
+  onsetAt: string | null;
+  onsetWindow: [string, string] | null;
+  recoveredAt: string | null;
+  before: { rate: number; failures: number; units: number } | null;
+  after: { rate: number; failures: number; units: number; distinctRecipients: number } | null;
+  ratio: number | null;
+  deltaPp: number | null;
+  evidence: { method: 'bernoulli_cusum_bank'; rho: number; evidenceNats: number; thresholdNats: number; pBound: number } | null;
+  confidence: 'high' | 'medium' | 'low';
+  attribution: Attribution | null;
+  /** Failure rate per 5 minutes from an hour before the onset to detection (for sparklines). */
+  timeline: { start: string; binMinutes: number; rates: number[] } | null;
+  incidentId: string | null;
+  summary: string;
+  nextMove: string;
+}
+
+export interface OnsetOptions {
+  detector?: DetectorConfig;
+  /** Attempts of one message x domain within this time form one unit (default 60 s). */
+  unitWindowMs?: number;
+  /** Recipient-domain series kept at once (default 20,000: about 20 MB of detector state at most). */
+  maxDomains?: number;
+  /** Units kept for attribution (default 500,000 or 60 min, whichever is smaller). */
+  ringUnits?: number;
+  ringMs?: number;
+  /** Prior failure rate of a subtype nobody has measured yet (0.5%: a typical bounce rate). */
+  defaultPrior?: number;
+}
+
+interface Unit extends AttributedUnit {
+  key: string;
+  domain: string;
+  provider: string;
+  subtype: SubtypeId | null;
+  recipient: string;
+}
+
+interface Series {
+  level: SeriesLevel;
+  key: string;
+  provider: string | null;
+  domain: string | null;
+  startedAt: number;
+  /** Decayed units of the series (so a detector created late starts with its history). */
+  units: number;
+  decayedTo: number;
+  detectors: Map<SubtypeId, BernoulliCusumBank>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class OnsetEngine {
+  private readonly cfg: DetectorConfig;
+  private readonly unitWindowMs: number;
+  private readonly maxDomains: number;
+  private readonly ringUnits: number;
+  private readonly ringMs: number;
+  private readonly defaultPrior: number;
+  /** Units being decided, by message x domain, in first-attempt order. */
+  private readonly pending = new Map<string, Unit>();
+  /** Units already decided (retries are not counted again): a bounded FIFO of keys. */
+  private readonly decided = new Set<string>();
+  private latest = -Infinity;
+  private readonly global: Series;
+  private readonly providers = new Map<string, Series>();
+  private readonly domains = new Map<string, Series>();
+  private readonly ring: Unit[] = [];
+  private ringStart = 0;
+  private incidents: { id: string; at: number; attribute: string; to: string }[] = [];
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, recoveries: 0 };
+
+  constructor(
+    private readonly emit: (record: OnsetRecord) => void,
+    options: OnsetOptions = {},
+  ) {
+    this.cfg = options.detector ?? DEFAULT_DETECTOR;
+    this.unitWindowMs = options.unitWindowMs ?? 60_000;
+    this.maxDomains = options.maxDomains ?? 20_000;
+    this.ringUnits = options.ringUnits ?? 500_000;
+    this.ringMs = options.ringMs ?? 60 * 60_000;
+    this.defaultPrior = options.defaultPrior ?? 0.005;
+    this.global = this.newSeries('global', '*', null, null, -Infinity);
+  }
+
+  /** One delivery attempt (outbound). Attempts without a time cannot be placed and are ignored. */
+  attempt(a: DeliveryAttempt): void {
+    if (a.timeMs === null || a.recipientDomain === null) return;
+    const key = `${a.mtaHost ?? ''}|${a.messageKey}|${a.recipientDomain}`;
+    const failed = a.code !== null && a.code >= 500 && a.code <= 599 && a.status !== 'sent';
+    let subtype: SubtypeId | null = null;
+    // The unit's provider comes from the host and the recipient domain only, never from reply text,
+    // so a domain's successes and failures land in the same provider series.
+    const provider = this.pending.has(key)
+      ? null
+      : detectProvider({ direction: 'outbound', remoteHost: a.remoteHost, text: '', recipientDomain: a.recipientDomain }).provider;
+    if (failed) {
+      const c = classify({
+        reply: a.reply ?? '',
+        direction: 'outbound',
+        stage: a.stage,
+        code: a.code,
+        enhancedStatus: a.enhancedStatus,
+        remoteHost: a.remoteHost,
+        recipientDomain: a.recipientDomain,
+      });
+      subtype = c.subtype;
+    }
+    const u = this.pending.get(key);
+    if (u !== undefined) {
+      if (subtype !== null && u.subtype === null && a.timeMs - u.t <= this.unitWindowMs) {
+        u.subtype = subtype;
+        u.failed = true;
+        u.recipient = a.recipient;
+      }
+    } else if (!this.decided.has(key)) {
+      this.pending.set(key, {
+        key,
+        t: a.timeMs,
+        failed: subtype !== null,
+        subtype,
+        domain: a.recipientDomain,
+        provider: provider ?? 'other',
+        recipient: a.recipient,
+        attrs: {
+          relay: a.remoteHost ?? a.remoteIp ?? '(none)',
+          relay_ip: a.remoteIp ?? '(none)',
+          sender_domain: a.sender === null ? '(none)' : a.sender === '' ? '<>' : (a.sender.split('@').pop() ?? '').toLowerCase(),
+          client_ip: a.clientIp ?? '(none)',
+          provider: provider ?? 'other',
+        },
+      });
+    }
+    if (a.timeMs > this.latest) this.latest = a.timeMs;
+    this.release(this.latest - this.unitWindowMs);
+  }
+
+  /** Releases every unit still being decided; call at the end of input. */
+  flush(): void {
+    this.release(Infinity);
+  }
+
+  private release(watermark: number): void {
+    if (this.pending.size === 0) return;
+    const ready: Unit[] = [];
+    for (const u of this.pending.values()) {
+      if (u.t + this.unitWindowMs > watermark) {
+        // Insertion order is nearly time order; a later unit may still be due (merged hosts).
+        if (u.t > watermark) break;
+        continue;
+      }
+      ready.push(u);
+    }
+    if (ready.length === 0) return;
+    ready.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
+    for (const u of ready) {
+      this.pending.delete(u.key);
+      this.decided.add(u.key);
+      if (this.decided.size > 500_000) this.decided.delete(this.decided.values().next().value as string);
+      this.unit(u);
+    }
+  }
+
+  private newSeries(level: SeriesLevel, key: string, provider: string | null, domain: string | null, t: number): Series {
+    return { level, key, provider, domain, startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
+  }
+
+  private seriesFor(u: Unit): Series[] {
+    let p = this.providers.get(u.provider);
+    if (p === undefined) {
+      p = this.newSeries('provider', `provider=${u.provider}`, u.provider, null, u.t);
+      this.providers.set(u.provider, p);
+    }
+    let d = this.domains.get(u.domain);
+    if (d === undefined) {
+      d = this.newSeries('rcpt_domain', `rcpt_domain=${u.domain}`, u.provider, u.domain, u.t);
+      this.domains.set(u.domain, d);
+      if (this.domains.size > this.maxDomains) {
+        this.domains.delete(this.domains.keys().next().value as string);
+        this.stats.domainsEvicted++;
+      }
+    } else {
+      this.domains.delete(u.domain);
+      this.domains.set(u.domain, d);
+    }
+    return [this.global, p, d];
+  }
+
+  private unit(u: Unit): void {
+    this.stats.units++;
+    if (u.failed) this.stats.failedUnits++;
+    this.ring.push(u);
+    while (this.ring.length - this.ringStart > this.ringUnits || (this.ringStart < this.ring.length && this.ring[this.ringStart]!.t < u.t - 2 * this.ringMs)) this.ringStart++;
+    if (this.ringStart > 100_000) {
+      this.ring.splice(0, this.ringStart);
+      this.ringStart = 0;
+    }
+    const chain = this.seriesFor(u);
+    chain.forEach((s, level) => {
+      if (s.startedAt === -Infinity) {
+        s.startedAt = u.t;
+        s.decayedTo = u.t;
+      }
+      // The series' own decayed unit count, for detectors created later.
+      const k = Math.pow(0.5, Math.max(0, u.t - s.decayedTo) / this.cfg.halfLifeMs);
+      s.units = s.units * k + 1;
+      s.decayedTo = Math.max(s.decayedTo, u.t);
+      if (u.subtype !== null && !s.detectors.has(u.subtype)) {
+        const parent = level === 0 ? null : chain[level - 1]!.detectors.get(u.subtype);
+        const prior = parent?.rate() ?? this.defaultPrior;
+        const det = new BernoulliCusumBank(s.startedAt, { rate: prior, weight: Math.max(50, 5 / prior) }, this.cfg);
+        det.seedUnits(s.units - 1, u.t);
+        s.detectors.set(u.subtype, det);
+      }
+      for (const [subtype, det] of s.detectors) {
+        const out = det.observe(u.t, u.subtype === subtype ? 1 : 0, u.subtype === subtype ? u.recipient : null);
+        if (out === null) continue;
+        if (out.kind === 'onset') this.onset(s, subtype, out);
+        else this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
+      }
+    });
+  }
+
+  private unitsOf(s: Series, from: number): Unit[] {
+    const out: Unit[] = [];
+    for (let i = this.ringStart; i < this.ring.length; i++) {
+      const u = this.ring[i]!;
+      if (u.t < from) continue;
+      if (s.level === 'global' || (s.level === 'provider' && u.provider === s.provider) || (s.level === 'rcpt_domain' && u.domain === s.domain)) out.push(u);
+    }
+    return out;
+  }
+
+  private onset(s: Series, subtype: SubtypeId, a: Alarm): void {
+    this.stats.onsets++;
+    const windowStart = a.onsetAt - this.ringMs;
+    const units = this.unitsOf(s, windowStart).map((u) => ({ ...u, failed: u.subtype === subtype }));
+    const attribution = attribute(units, a.onsetAt, a.before.rate, this.ringMs);
+    // Per-5-minute failure rate of this subtype, from the window start to detection.
+    const bin = 5 * 60_000;
+    const start = Math.floor(windowStart / bin) * bin;
+    const nBins = Math.max(1, Math.ceil((a.detectedAt - start) / bin) + 1);
+    const f = new Array<number>(nBins).fill(0);
+    const n = new Array<number>(nBins).fill(0);
+    for (const u of units) {
+      const i = Math.floor((u.t - start) / bin);
+      if (i < 0 || i >= nBins) continue;
+      n[i]!++;
+      if (u.failed) f[i]!++;
+    }
+    const rates = n.map((x, i) => (x === 0 ? 0 : f[i]! / x));
+    const top = attribution.top;
+    let incidentId: string | null = null;
+    if (top !== null) {
+      const near = this.incidents.find((x) => x.attribute === top.attribute && x.to === top.to && Math.abs(x.at - a.onsetAt) <= 10 * 60_000);
+      if (near !== undefined) incidentId = near.id;
+      else {
+        incidentId = `inc_${iso(top.changedAt).slice(0, 16)}_${top.attribute}`;
+        this.incidents.push({ id: incidentId, at: a.onsetAt, attribute: top.attribute, to: top.to });
+        if (this.incidents.length > 100) this.incidents.shift();
+      }
+    }
+    const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
+    const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+    const hhmm = (ms: number) => iso(ms).slice(11, 16);
+    let summary = `${label} ${subtype} rejections rose from ${pct(a.before.rate)} to ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) at ~${hhmm(a.onsetAt)}`;
+    if (top !== null) summary += `; coincides with ${top.attribute} change ${top.from ?? '(new)'} -> ${top.to} at ${hhmm(top.changedAt)}`;
+    else if (attribution.concentration !== null) summary += `; concentrated on ${attribution.concentration.attribute} ${attribution.concentration.value}`;
+    else summary += '; no attribute change found';
+    const glrStrong = a.after.failures >= 20 && a.after.distinctRecipients >= 10;
+    this.emit({
+      type: 'onset',
+      schema: 1,
+      id: `on_${s.key}|${subtype}|${a.onsetAt}`.replace(/[^\w|=.@-]/g, '_'),
+      series: { level: s.level, key: `${s.key}|subtype=${subtype}`, subtype, provider: s.provider, recipientDomain: s.domain },
+      basis: 'rate',
+      unit: 'message_domain',
+      detectedAt: iso(a.detectedAt),
+      onsetAt: iso(a.onsetAt),
+      onsetWindow: [iso(a.onsetWindow[0]), iso(a.onsetWindow[1])],
+      recoveredAt: null,
+      before: { rate: a.before.rate, failures: Math.round(a.before.failures * 10) / 10, units: Math.round(a.before.units * 10) / 10 },
+      after: a.after,
+      ratio: a.after.rate / a.before.rate,
+      deltaPp: 100 * (a.after.rate - a.before.rate),
+      evidence: {
+        method: 'bernoulli_cusum_bank',
+        rho: a.rho,
+        evidenceNats: a.evidenceNats,
+        thresholdNats: this.cfg.thresholdNats,
+        pBound: Math.min(1, this.cfg.rhos.length * Math.exp(-a.evidenceNats)),
+      },
+      confidence: glrStrong && (top !== null || attribution.concentration !== null) ? 'high' : a.after.failures >= 10 ? 'medium' : 'low',
+      attribution,
+      timeline: { start: iso(start), binMinutes: 5, rates },
+      incidentId,
+      summary,
+      nextMove: SUBTYPE_INFO[subtype].nextMove,
+    });
+  }
+
+  private recovery(s: Series, subtype: SubtypeId, at: number, rate: number, failures: number, units: number): void {
+    this.stats.recoveries++;
+    const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
+    this.emit({
+      type: 'recovery',
+      schema: 1,
+      id: `rc_${s.key}|${subtype}|${at}`.replace(/[^\w|=.@-]/g, '_'),
+      series: { level: s.level, key: `${s.key}|subtype=${subtype}`, subtype, provider: s.provider, recipientDomain: s.domain },
+      basis: 'rate',
+      unit: 'message_domain',
+      detectedAt: iso(at),
+      onsetAt: null,
+      onsetWindow: null,
+      recoveredAt: iso(at),
+      before: null,
+      after: { rate, failures, units, distinctRecipients: 0 },
+      ratio: null,
+      deltaPp: null,
+      evidence: null,
+      confidence: 'medium',
+      attribution: null,
+      timeline: null,
+      incidentId: null,
+      summary: `${label} ${subtype} rejections back to ${(100 * rate).toFixed(2)}% (${failures}/${units} messages in the last 15 min)`,
+      nextMove: SUBTYPE_INFO[subtype].nextMove,
+    });
+  }
+}
+

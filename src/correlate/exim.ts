@@ -7,6 +7,11 @@
  * exceeded`) is a permanent failure, reported as 550 (what the bounce says) with `codeInferred`. An
  * inbound refusal whose ACL message has no code was sent with Exim's default: 550 for MAIL, RCPT,
  * DATA and HELO ACLs and local_scan, 554 for the connect ACL, 451 for a temporary refusal.
+ *
+ * A refusal logged through syslog comes twice with Exim's default `syslog_duplication = true`: the
+ * main log copy, then the reject log copy (the same text; split into `[1\n]` pieces when it carries
+ * the header dump), both from the same process. The second of such a pair is not a new refusal. With
+ * duplication off, two identical refusals of one process in one second would count once.
  */
 import { domainOf } from '../model/address.js';
 import type { EximAddressRecord, EximHost, EximRejectRecord, HostRef } from '../model/records.js';
@@ -20,7 +25,24 @@ function clientRef(h: EximHost | null): ClientRef | null {
   return h === null ? null : { name: h.name, ip: h.ip, port: h.port, helo: h.helo };
 }
 
+/** How many syslog-wrapped refusals wait for their reject log copy, at most (they come microseconds apart). */
+const MAX_UNPAIRED = 256;
+
 export class EximCorrelator extends TableCorrelator {
+  /** Syslog-wrapped refusals seen once, by what the reject log copy would repeat. */
+  private readonly unpaired = new Set<string>();
+
+  /** True for the reject log copy of a refusal Exim sent to syslog twice (see above). */
+  private isSyslogCopy(o: Observation, r: EximRejectRecord): boolean {
+    if (o.envelope.program === null) return false; // a mainlog or rejectlog file: each line once
+    const second = o.timeMs === null ? '' : Math.floor(o.timeMs / 1000);
+    const key = [o.envelope.host, o.envelope.pid, second, r.id, r.what, r.sender, r.recipient, r.host?.ip, r.reply.text].join('\n');
+    if (this.unpaired.delete(key)) return true;
+    this.unpaired.add(key);
+    if (this.unpaired.size > MAX_UNPAIRED) this.unpaired.delete(this.unpaired.values().next().value as string);
+    return false;
+  }
+
   protected handle(o: Observation): void {
     const host = o.envelope.host;
     const r = o.record;
@@ -121,6 +143,7 @@ export class EximCorrelator extends TableCorrelator {
   }
 
   private reject(o: Observation, r: EximRejectRecord): void {
+    if (this.isSyslogCopy(o, r)) return;
     let code = r.reply.code;
     let codeInferred = false;
     if (code === null) {

@@ -3,7 +3,7 @@
  * arrivals per minute with optional diurnal volume, Bernoulli outcomes with a rate that may step,
  * ramp or wobble, and optional volume surges.
  */
-import { BernoulliCusumBank, type Alarm, type Recovery } from '../../src/onset/detector.js';
+import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig, type Recovery } from '../../src/onset/detector.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -45,6 +45,7 @@ export interface SimSpec {
   surge?: boolean;
   /** Rate wobble p0 * (1 +- 0.5) over a day. */
   wobble?: boolean;
+  detector?: DetectorConfig;
 }
 
 export const START = Date.UTC(2024, 2, 4, 0, 0, 0);
@@ -52,7 +53,7 @@ const MIN = 60_000;
 
 export function simulate(spec: SimSpec): { alarms: Alarm[]; recoveries: Recovery[]; units: number } {
   const r = rng(spec.seed);
-  const det = new BernoulliCusumBank(START, { rate: spec.p0, weight: Math.max(50, 5 / spec.p0) });
+  const det = new BernoulliCusumBank(START, { rate: spec.p0, weight: Math.max(50, 5 / spec.p0) }, spec.detector ?? DEFAULT_DETECTOR);
   const alarms: Alarm[] = [];
   const recoveries: Recovery[] = [];
   let units = 0;

@@ -1,0 +1,160 @@
+/**
+ * The detector on its own: increments and reset, onset time, evidence gates, arming, re-baselining,
+ * recovery; then ONSETS.md 4.4's targets over seeded simulations (more seeds with
+ * MTA550_ONSET_SEEDS=100, as `npm run test:fuzz` does).
+ */
+import { describe, expect, it } from 'vitest';
+import { BernoulliCusumBank, DEFAULT_DETECTOR } from '../../src/onset/detector.js';
+import { simulate, START } from './sim.js';
+
+const MIN = 60_000;
+const SEEDS = Number(process.env.MTA550_ONSET_SEEDS ?? 30);
+
+/** A detector with a long, clean history at rate p0 (armed). */
+function warmed(p0 = 0.005, perMinute = 100, minutes = 180) {
+  const d = new BernoulliCusumBank(START, { rate: p0, weight: Math.max(50, 5 / p0) });
+  let t = START;
+  let k = 0;
+  for (let m = 0; m < minutes; m++) {
+    for (let i = 0; i < perMinute; i++) {
+      t = START + m * MIN + Math.floor((i * MIN) / perMinute);
+      d.observe(t, k++ % Math.round(1 / p0) === 0 ? 1 : 0, null);
+    }
+  }
+  return { d, t };
+}
+
+describe('BernoulliCusumBank', () => {
+  it('adds ln(p1/p0) for a failure and ln((1-p1)/(1-p0)) for a success, never going below 0', () => {
+    const { d, t } = warmed();
+    const p0 = d.rate();
+    expect(d.evidence).toBe(0);
+    d.observe(t + 1000, 1, 'a@example.com');
+    const best = Math.max(...DEFAULT_DETECTOR.rhos.map((rho) => Math.log(Math.min(0.9, Math.max(rho * p0, p0 + 0.005)) / p0)));
+    expect(d.evidence).toBeCloseTo(best, 10);
+    for (let i = 0; i < 5000; i++) d.observe(t + 2000 + i, 0, null);
+    expect(d.evidence).toBe(0);
+  });
+
+  it('alarms on a step, estimates the onset time, and needs 5 failures from 3 recipients', () => {
+    const { d, t } = warmed();
+    const T = t + 10 * MIN;
+    const alarms = [];
+    // The same recipient over and over: evidence grows but the distinct-recipient gate holds.
+    for (let i = 0; i < 20; i++) {
+      const out = d.observe(T + i * 1000, 1, 'same@example.com');
+      if (out) alarms.push(out);
+    }
+    expect(alarms).toEqual([]);
+    const out = [0, 1, 2].map((i) => d.observe(T + 30_000 + i * 1000, 1, `r${i}@example.com`)).find((x) => x !== null);
+    expect(out).toMatchObject({ kind: 'onset', onsetAt: T });
+    if (out?.kind !== 'onset') return;
+    expect(out.after.failures).toBeGreaterThanOrEqual(5);
+    expect(out.evidenceNats).toBeGreaterThanOrEqual(DEFAULT_DETECTOR.thresholdNats);
+    expect(out.before.rate).toBeCloseTo(0.005, 2);
+  });
+
+  it('does not alarm before it is armed (cold start)', () => {
+    const d = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
+    const outs = [];
+    for (let i = 0; i < 200; i++) outs.push(d.observe(START + i * 1000, 1, `r${i}@example.com`));
+    expect(outs.filter((x) => x !== null)).toEqual([]);
+  });
+
+  it('re-baselines after an alarm (one episode, one alert) and reports the recovery', () => {
+    const { d, t } = warmed();
+    const kinds: string[] = [];
+    let time = t;
+    for (let m = 0; m < 60; m++) {
+      for (let i = 0; i < 100; i++) {
+        time = t + m * MIN + i * 600;
+        const out = d.observe(time, i % 10 === 0 ? 1 : 0, `r${m}-${i}@example.com`);
+        if (out) kinds.push(out.kind);
+      }
+    }
+    expect(kinds).toEqual(['onset']);
+    for (let m = 60; m < 120; m++) {
+      for (let i = 0; i < 100; i++) {
+        const out = d.observe(t + m * MIN + i * 600, 0, null);
+        if (out) kinds.push(out.kind);
+      }
+    }
+    expect(kinds).toEqual(['onset', 'recovery']);
+  });
+});
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+
+describe(`ONSETS.md 4.4 targets over ${SEEDS} seeds`, () => {
+  it('S1: a 0.5% -> 5% step at 120 units/min is found in every seed, p95 delay <= 5 min, p95 onset error <= 2 min', () => {
+    const delays: number[] = [];
+    const errors: number[] = [];
+    let found = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const step = 12 * 60 + ((seed * 37) % 60);
+      const r = simulate({ seed, minutes: step + 120, unitsPerMinute: 120, p0: 0.005, p1: 0.05, stepAtMinute: step });
+      const T = START + step * MIN;
+      const hit = r.alarms.find((a) => a.detectedAt >= T && a.detectedAt <= T + 120 * MIN);
+      if (hit === undefined) continue;
+      found++;
+      delays.push((hit.detectedAt - T) / MIN);
+      errors.push(Math.abs(hit.onsetAt - T) / MIN);
+    }
+    console.log(`S1: found ${found}/${SEEDS}; delay p50 ${quantile(delays, 0.5).toFixed(2)} p95 ${quantile(delays, 0.95).toFixed(2)} min; onset error p50 ${quantile(errors, 0.5).toFixed(2)} p95 ${quantile(errors, 0.95).toFixed(2)} min`);
+    expect(found / SEEDS).toBeGreaterThanOrEqual(0.99);
+    expect(quantile(delays, 0.95)).toBeLessThanOrEqual(5);
+    expect(quantile(errors, 0.95)).toBeLessThanOrEqual(2);
+  });
+
+  it('S3: a small 0.5% -> 2% step at 120 units/min is found within 30 min in >= 95%', () => {
+    let found = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const step = 12 * 60;
+      const r = simulate({ seed: 1000 + seed, minutes: step + 60, unitsPerMinute: 120, p0: 0.005, p1: 0.02, stepAtMinute: step });
+      if (r.alarms.some((a) => a.detectedAt >= START + step * MIN && a.detectedAt <= START + (step + 30) * MIN)) found++;
+    }
+    expect(found / SEEDS).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('S4: a ramp 0.5% -> 5% over 60 min is found before the ramp ends in >= 99%', () => {
+    let found = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const step = 12 * 60;
+      const r = simulate({ seed: 2000 + seed, minutes: step + 60, unitsPerMinute: 120, p0: 0.005, p1: 0.05, stepAtMinute: step, rampMinutes: 60 });
+      if (r.alarms.some((a) => a.detectedAt >= START + step * MIN)) found++;
+    }
+    expect(found / SEEDS).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('S7: a sparse series (1 unit/min) 0.5% -> 20% is found within 90 min in >= 95%', () => {
+    let found = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const step = 4 * 1440;
+      const r = simulate({ seed: 3000 + seed, minutes: step + 90, unitsPerMinute: 1, p0: 0.005, p1: 0.2, stepAtMinute: step });
+      if (r.alarms.some((a) => a.detectedAt >= START + step * MIN)) found++;
+    }
+    expect(found / SEEDS).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('N1, N2, N4: at most one false alarm per simulated week (stationary diurnal, x10 surges, rate wobble)', () => {
+    const weeks = Math.max(3, Math.round(SEEDS / 10));
+    let alarms = 0;
+    let surgeAlarms = 0;
+    for (let w = 0; w < weeks; w++) {
+      alarms += simulate({ seed: 5000 + w, minutes: 7 * 1440, unitsPerMinute: 120, p0: 0.005, diurnal: true }).alarms.length;
+      const surge = simulate({ seed: 6000 + w, minutes: 7 * 1440, unitsPerMinute: 120, p0: 0.005, surge: true });
+      alarms += surge.alarms.length;
+      surgeAlarms += surge.alarms.filter((a) => {
+        const minute = ((a.detectedAt - START) / MIN) % 1440;
+        return minute >= 600 && minute < 720 + 30;
+      }).length;
+      alarms += simulate({ seed: 7000 + w, minutes: 7 * 1440, unitsPerMinute: 120, p0: 0.005, wobble: true }).alarms.length;
+    }
+    console.log(`false alarms: ${alarms} in ${3 * weeks} simulated weeks (${surgeAlarms} in surge windows)`);
+    expect(alarms / (3 * weeks)).toBeLessThanOrEqual(1);
+    expect(surgeAlarms).toBe(0);
+  });
+});

@@ -141,6 +141,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
         if (output === 'ndjson' && args.records !== 'onsets') return out.write(eventLine(e));
       },
       outcome: (domain, status) => report.outcome(domain, status),
+      unit: (u) => report.unit(u),
       onset(r) {
         report.onset(r);
         if (output === 'ndjson' && args.records !== 'events') return out.write(JSON.stringify(r) + '\n');

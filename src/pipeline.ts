@@ -10,7 +10,7 @@ import { EximCorrelator } from './correlate/exim.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { readLines, type Line } from './framing/lines.js';
-import { OnsetEngine, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
+import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { openInput } from './input/open.js';
 import type { InputSource } from './input/resolve.js';
@@ -62,6 +62,8 @@ export interface PipelineConsumer {
   outcome(domain: string | null, status: string): void;
   /** An onset or recovery record (emitted in stream order, interleaved with events). */
   onset?(record: OnsetRecord): void | Promise<void>;
+  /** A decided delivery unit (one message x recipient domain): the denominators of rates. */
+  unit?(unit: DeliveryUnit): void;
 }
 
 export interface PipelineOptions {
@@ -118,7 +120,13 @@ export async function runPipeline(
   consumer: PipelineConsumer,
 ): Promise<PipelineResult> {
   const queue: ({ kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord })[] = [];
-  const engine = options.onsets === false ? null : new OnsetEngine((r) => queue.push({ kind: 'onset', r }), options.onsets ?? {});
+  const engine =
+    options.onsets === false
+      ? null
+      : new OnsetEngine((r) => queue.push({ kind: 'onset', r }), {
+          ...(options.onsets ?? {}),
+          ...(consumer.unit !== undefined ? { onUnit: (u: DeliveryUnit) => consumer.unit!(u) } : {}),
+        });
   let eventsSeen = 0;
   let eventsEmitted = 0;
   const sink: CorrelatorSink = {

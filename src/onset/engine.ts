@@ -50,7 +50,18 @@ export interface OnsetRecord {
   nextMove: string;
 }
 
+/** A decided delivery unit, as the report counts it (denominators for rates). */
+export interface DeliveryUnit {
+  t: number;
+  domain: string;
+  provider: string;
+  /** The subtype the unit failed with, null when it did not fail. */
+  subtype: SubtypeId | null;
+}
+
 export interface OnsetOptions {
+  /** Called with every decided unit (for rates in the report). */
+  onUnit?: (unit: DeliveryUnit) => void;
   detector?: DetectorConfig;
   /** Attempts of one message x domain within this time form one unit (default 60 s). */
   unitWindowMs?: number;
@@ -92,6 +103,7 @@ export class OnsetEngine {
   private readonly ringUnits: number;
   private readonly ringMs: number;
   private readonly defaultPrior: number;
+  private readonly onUnit: ((unit: DeliveryUnit) => void) | undefined;
   /** Units being decided, by message x domain, in first-attempt order. */
   private readonly pending = new Map<string, Unit>();
   /** Units already decided (retries are not counted again): a bounded FIFO of keys. */
@@ -115,6 +127,7 @@ export class OnsetEngine {
     this.ringUnits = options.ringUnits ?? 500_000;
     this.ringMs = options.ringMs ?? 60 * 60_000;
     this.defaultPrior = options.defaultPrior ?? 0.005;
+    this.onUnit = options.onUnit;
     this.global = this.newSeries('global', '*', null, null, -Infinity);
   }
 
@@ -222,6 +235,7 @@ export class OnsetEngine {
   }
 
   private unit(u: Unit): void {
+    this.onUnit?.({ t: u.t, domain: u.domain, provider: u.provider, subtype: u.subtype });
     this.stats.units++;
     if (u.failed) this.stats.failedUnits++;
     this.ring.push(u);

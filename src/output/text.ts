@@ -13,6 +13,7 @@ export interface TextOptions {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 
 /** `2024-03-11T08:15:42.000Z` -> `2024-03-11 08:15:42Z`. */
 function shortTime(iso: string | null): string {
@@ -47,13 +48,14 @@ function groupTable(groups: ReportGroup[], width: number, maxRows: number): stri
     g.statuses.slice(0, 2).map((s) => s.status).join(' ') + (g.statuses.length > 2 ? ' …' : ''),
     n(g.count),
     n(g.recipients) + (g.recipientsCapped ? '+' : ''),
+    g.rate === null || g.units === null ? '-' : `${pct(g.rate)} of ${n(g.units)}`,
     shortTime(g.firstSeen),
     shortTime(g.lastSeen),
   ]);
   const [header, ...body] = table(
-    ['RECIPIENT DOMAIN', 'CAUSE', 'PROVIDER', 'STATUS', 'COUNT', 'RCPTS', 'FIRST SEEN', 'LAST SEEN'],
+    ['RECIPIENT DOMAIN', 'CAUSE', 'PROVIDER', 'STATUS', 'COUNT', 'RCPTS', 'RATE (MESSAGES)', 'FIRST SEEN', 'LAST SEEN'],
     rows,
-    new Set([4, 5]),
+    new Set([4, 5, 6]),
   );
   const lines = [header!];
   body.forEach((row, i) => {
@@ -97,8 +99,6 @@ function sparkline(rates: readonly number[]): string {
   const max = Math.max(...rates, 1e-9);
   return rates.map((r) => SPARK[Math.min(SPARK.length - 1, Math.round((r / max) * (SPARK.length - 1)))]).join('');
 }
-
-const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 
 function onsetLines(report: Report): string[] {
   const onsets = report.onsets.filter((o) => o.type === 'onset');

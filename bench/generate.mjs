@@ -3,7 +3,7 @@
  * 20 in flight), most lines irrelevant (connect/disconnect, TLS, anvil, dovecot), about 5% of
  * deliveries bounced with replies from several providers, inbound NOQUEUE rejects, 4xx deferrals.
  *
- *   node bench/generate.mjs OUT.log LINES [SEED]
+ *   node bench/generate.mjs OUT.log LINES [SEED] [DOMAINS]
  */
 import { createWriteStream } from 'node:fs';
 
@@ -38,9 +38,12 @@ const REJECTS = [
 const DOMAINS = ['example.org', 'example.net', 'example.com', 'mail.example.org', 'corp.example.net', 'gmail.example', 'outlook.example'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-export async function generate(path, lines, seed = 550) {
+export async function generate(path, lines, seed = 550, domainCount = 0) {
   const r = rng(seed);
   const pick = (a) => a[Math.floor(r() * a.length)];
+  // With domainCount, recipient domains come from a heavy-tailed set of that many (d17.example...):
+  // a few busy domains and a long tail, as a real relay sees.
+  const pickDomain = domainCount > 0 ? () => `d${Math.floor(domainCount * r() ** 3)}.example` : () => pick(DOMAINS);
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let t = Date.UTC(2024, 2, 11, 6, 0, 0);
   let qidCounter = 0x4b1e9c2000;
@@ -64,7 +67,7 @@ export async function generate(path, lines, seed = 550) {
       `postfix/qmgr[1100]: ${qid}: from=<${sender}>, size=${1000 + Math.floor(r() * 90000)}, nrcpt=${n} (queue active)`,
     ];
     for (let i = 0; i < n; i++) {
-      const rcpt = `u${Math.floor(r() * 100000)}@${pick(DOMAINS)}`;
+      const rcpt = `u${Math.floor(r() * 100000)}@${pickDomain()}`;
       const p = r();
       if (r() < 0.3) lines.push(`postfix/smtp[3000]: Trusted TLS connection established to mx.example.net[203.0.113.25]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`);
       if (p < 0.05) {
@@ -108,10 +111,10 @@ export async function generate(path, lines, seed = 550) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [path, lines, seed] = process.argv.slice(2);
+  const [path, lines, seed, domains] = process.argv.slice(2);
   if (!path || !lines) {
-    console.error('usage: node bench/generate.mjs OUT.log LINES [SEED]');
+    console.error('usage: node bench/generate.mjs OUT.log LINES [SEED] [DOMAINS]');
     process.exit(2);
   }
-  await generate(path, Number(lines), seed ? Number(seed) : 550);
+  await generate(path, Number(lines), seed ? Number(seed) : 550, domains ? Number(domains) : 0);
 }

@@ -9,6 +9,11 @@
  *   2020-05-18 21:02:36 mail.example.net exim[18342]: <body>
  *      14 LOG: MAIN REJECT  /  14   H=... rejected RCPT ...                  (stderr of a container)
  *
+ * Exim splits what it sends to syslog at embedded newlines (a rejectlog copy with its header dump)
+ * and every 870 characters, numbering the pieces: `exim[4410]: [1\18] 2024-08-21 05:33:10 <body>`,
+ * then `[2\18] Envelope-from: <...>` ... `[18/18] ...`. The first piece is the entry; the others
+ * continue it.
+ *
  * Pure: no state, never throws.
  */
 import type { Envelope, LogTime } from '../../src/model/records.js';
@@ -21,6 +26,8 @@ const EXIM_TAG = /^(\S+) (exim4?|exim-\w+)\[(\d+)\]: /;
 const STDERR_BODY = /^\s+(\d+)\s{2,}(\S.*)$/;
 /** The stderr block header `   14 LOG: MAIN REJECT` (its body follows on the next line). */
 const STDERR_HEADER = /^\s*\d+ LOG: (?:MAIN|REJECT|PANIC)\b/;
+/** Exim's numbering of the pieces of a split syslog message: `[i\\n] ` (ends at a newline) or `[i/n] `. */
+const SYSLOG_PIECE = /^\[(\d+)[\\/](\d+)\] /;
 /** The message ID forms: 6-6-2 up to 4.96 and 6-11-4 from 4.97 (base 62). */
 export const EXIM_ID = /^[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|[0-9A-Za-z]{11}-[0-9A-Za-z]{4})$/;
 
@@ -83,8 +90,18 @@ function entry(time: LogTime, host: string | null, program: string | null, pid: 
 export type EximLine =
   | { type: 'entry'; entry: EximEntry }
   | { type: 'stderr-header' }
+  /** A later piece of a syslog message Exim split (`[2\\18] Envelope-from: ...`). */
+  | { type: 'syslog-piece' }
   | { type: 'other-program'; program: string; envelope: Envelope }
   | { type: 'none' };
+
+/** An entry Exim sent through syslog: the first piece of a split message is the entry, the others continue it. */
+function syslogEntry(time: LogTime, host: string | null, program: string, pid: number | null, rest: string): EximLine {
+  const piece = SYSLOG_PIECE.exec(rest);
+  if (piece === null) return { type: 'entry', entry: entry(time, host, program, pid, rest) };
+  if (piece[1] !== '1') return { type: 'syslog-piece' };
+  return { type: 'entry', entry: entry(time, host, program, pid, rest.slice(piece[0].length)) };
+}
 
 /** Splits one mainlog line into its envelope, Exim ID and body. */
 export function parseEximLine(line: string): EximLine {
@@ -93,17 +110,17 @@ export function parseEximLine(line: string): EximLine {
     const rest = line.slice(t.length);
     // `2020-05-18 21:02:36 mail.example.net exim[18342]: body`
     const tag = EXIM_TAG.exec(rest);
-    if (tag !== null) return { type: 'entry', entry: entry(t.time, tag[1]!, tag[2]!, Number(tag[3]), rest.slice(tag[0].length)) };
+    if (tag !== null) return syslogEntry(t.time, tag[1]!, tag[2]!, Number(tag[3]), rest.slice(tag[0].length));
     return { type: 'entry', entry: entry(t.time, null, null, null, rest) };
   }
   const hostFirst = EXIM_TAG.exec(line);
   if (hostFirst !== null) {
-    return { type: 'entry', entry: entry({ kind: 'none' }, hostFirst[1]!, hostFirst[2]!, Number(hostFirst[3]), line.slice(hostFirst[0].length)) };
+    return syslogEntry({ kind: 'none' }, hostFirst[1]!, hostFirst[2]!, Number(hostFirst[3]), line.slice(hostFirst[0].length));
   }
   const syslog = parseEnvelope(line);
   if (syslog !== null && syslog.program !== null) {
     if (/^exim(?:4|-\w+)?$/.test(syslog.program)) {
-      return { type: 'entry', entry: entry(syslog.time, syslog.host, syslog.program, syslog.pid, syslog.message) };
+      return syslogEntry(syslog.time, syslog.host, syslog.program, syslog.pid, syslog.message);
     }
     return { type: 'other-program', program: syslog.program, envelope: syslog };
   }

@@ -197,6 +197,7 @@ export function decodeEximLine(line: string): Decoded {
       return { type: 'record', envelope: l.entry.envelope, daemon: DAEMON, record };
     }
     case 'stderr-header':
+    case 'syslog-piece':
       return { type: 'continuation' };
     case 'other-program':
       return { type: 'other', envelope: l.envelope, program: l.program };
@@ -213,7 +214,7 @@ export const eximParser: Parser = {
     for (const line of lines) {
       const l = parseEximLine(line);
       // Only lines with Exim's own envelope count: a syslog line of another program says nothing.
-      if (l.type === 'entry') ours++;
+      if (l.type === 'entry' || l.type === 'syslog-piece') ours++;
     }
     return ours / lines.length;
   },

@@ -124,6 +124,8 @@ export class MessageTable {
    * seen, so inputs that go back in time (unrelated files) do not evict everything.
    */
   private nowMs: number | null = null;
+  /** When idle eviction last ran: it runs at most once per minute of log time. */
+  private lastEvictionMs = -Infinity;
   readonly stats: CorrelatorStats = {
     messagesOpened: 0,
     messagesClosed: 0,
@@ -213,7 +215,10 @@ export class MessageTable {
 
   /** Closes the messages idle for longer than the timeout (the map is in last-touched order). */
   evictIdle(): void {
-    if (this.nowMs === null) return;
+    // Walking the map from its start costs the holes that deletions leave there, so not per line:
+    // a minute of log time is nothing next to the idle timeout.
+    if (this.nowMs === null || this.nowMs - this.lastEvictionMs < 60_000) return;
+    this.lastEvictionMs = this.nowMs;
     const limit = this.nowMs - this.idleMs;
     for (const m of this.open.values()) {
       if (m.lastSeenMs === null || m.lastSeenMs >= limit) break;

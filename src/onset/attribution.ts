@@ -4,7 +4,8 @@
  * series, and find the value that carries the excess failures.
  *
  * - Changed attribute: the mix moved (Jensen-Shannon divergence >= 0.1 bits) to a value whose share
- *   rose by >= 20 points and that explains >= half the excess failures: `relay: a -> b at 14:02`.
+ *   rose by >= 20 points, that explains >= half the excess failures and carries at least 5 of them
+ *   (or half when fewer were seen yet): `relay: a -> b at 14:02`.
  * - Concentration without change: the mix is the same but one value has >= 5x the risk and >= 60%
  *   of the excess failures (one sending IP blocklisted).
  * - Otherwise none: said so, never guessed.
@@ -95,6 +96,9 @@ export function attribute(units: readonly AttributedUnit[], onsetAt: number, p0:
   };
   if (N === 0 || before.length === 0 || excess <= 0) return result;
 
+  // At detection the after window may hold only the alarm's 5 failures: then the value must carry
+  // half of them rather than 5, or a change would go unnamed exactly when it matters first.
+  const minFailures = Math.min(5, Math.ceil(0.5 * F));
   let best: { score: number; top: AttributionTop } | null = null;
   let conc: Attribution['concentration'] = null;
   for (const a of ATTRIBUTES) {
@@ -112,7 +116,7 @@ export function attribute(units: readonly AttributedUnit[], onsetAt: number, p0:
       const fNot = F - c.f;
       const nNot = N - c.n;
       const rr = (c.f + 0.5) / (c.n + 1) / ((fNot + 0.5) / (nNot + 1));
-      if (d >= 0.1 && shareAfter - shareBefore >= 0.2 && ep >= 0.5 && c.f >= 5) {
+      if (d >= 0.1 && shareAfter - shareBefore >= 0.2 && ep >= 0.5 && c.f >= minFailures) {
         const score = d * ep;
         if (best === null || score > best.score) {
           // When the new value started: its first unit in the window (before the onset when it

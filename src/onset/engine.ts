@@ -106,8 +106,15 @@ export class OnsetEngine {
   private readonly onUnit: ((unit: DeliveryUnit) => void) | undefined;
   /** Units being decided, by message x domain, in first-attempt order. */
   private readonly pending = new Map<string, Unit>();
-  /** Units already decided (retries are not counted again): a bounded FIFO of keys. */
+  /**
+   * Units already decided (retries are not counted again): a Set for lookups and a ring of the same
+   * keys for first-in-first-out eviction (500,000 keys, about a day of a busy relay's retries).
+   * Deleting through the ring keeps lookups O(1): taking the Set's oldest entry after many deletions
+   * walks over their holes.
+   */
   private readonly decided = new Set<string>();
+  private readonly decidedRing: (string | undefined)[] = new Array(500_000);
+  private decidedNext = 0;
   private latest = -Infinity;
   private readonly global: Series;
   private readonly providers = new Map<string, Series>();
@@ -191,20 +198,22 @@ export class OnsetEngine {
   private release(watermark: number): void {
     if (this.pending.size === 0) return;
     const ready: Unit[] = [];
+    // Insertion order is time order up to small disorder (merged hosts): stop at the first unit
+    // not yet due; a slightly older one behind it waits for the next release (still in time order,
+    // since every released batch is sorted and later units are later still).
     for (const u of this.pending.values()) {
-      if (u.t + this.unitWindowMs > watermark) {
-        // Insertion order is nearly time order; a later unit may still be due (merged hosts).
-        if (u.t > watermark) break;
-        continue;
-      }
+      if (u.t + this.unitWindowMs > watermark) break;
       ready.push(u);
     }
     if (ready.length === 0) return;
     ready.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
     for (const u of ready) {
       this.pending.delete(u.key);
+      const old = this.decidedRing[this.decidedNext];
+      if (old !== undefined) this.decided.delete(old);
+      this.decidedRing[this.decidedNext] = u.key;
+      this.decidedNext = (this.decidedNext + 1) % this.decidedRing.length;
       this.decided.add(u.key);
-      if (this.decided.size > 500_000) this.decided.delete(this.decided.values().next().value as string);
       this.unit(u);
     }
   }

@@ -10,136 +10,22 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RejectionEvent } from '../../src/model/event.js';
 import { startPostfix, type PostfixInstance } from './postfix.js';
+import { analyze, hostsText, key, listening, MIGRATED_TO, ROOT, ROUTES, send, truth, waitFor, workload, type Report, type TruthProfile } from './scenario.js';
 import { startSyslog, type Syslog } from './syslog.js';
-import { PERSONAS, startWorld, type World } from './world.js';
+import { startWorld, type World } from './world.js';
 
-const ROOT = process.env.MTA550_E2E_ROOT ?? '/var/tmp/mta550-e2e/root';
-const CLI = path.resolve('dist/src/cli.js');
-
-/** mulberry32, so the workload is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ROUTES: Record<string, string> = {
-  'gmail.example': 'gmail-smtp-in.l.google.com',
-  'outlook.example': 'example-net.mail.protection.outlook.com',
-  'yahoo.example': 'mta5.am0.yahoodns.net',
-  'corp.example.org': 'mx.corp.example.org',
-  'refusing.example.net': 'mx.refusing.example.net',
-  'migrating.example': 'gmail-smtp-in.l.google.com',
+/** How Postfix reports what it refuses or fails itself. */
+const POSTFIX: TruthProfile = {
+  // The local bounce of a notification: `status=bounced (unknown user: "alerts")`, dsn=5.1.1.
+  notification: { code: 550, enhanced: '5.1.1', stage: 'unknown', subtype: 'recipient_unknown' },
+  unknownLocal: { enhanced: '5.1.1', subtype: 'recipient_unknown' },
+  relay: { enhanced: '5.7.1', subtype: 'relay_denied' },
+  // A 550 greeting defers the message until it expires (checked on its own below).
+  greetingBounce: null,
 };
-const MAIN_DOMAINS = ['gmail.example', 'outlook.example', 'yahoo.example', 'corp.example.org'];
-
-interface Message {
-  from: string;
-  to: string[];
-  messageId: string;
-  /** Sent from a client outside mynetworks (a relay attempt). */
-  outsider?: boolean;
-}
-
-/** The deterministic workload: ~260 messages before and after the migration, plus inbound refusals. */
-function workload(): { before: Message[]; after: Message[]; inbound: Message[] } {
-  const r = rng(550);
-  let n = 0;
-  const pick = <T>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
-  const message = (from: string, to: string[]): Message => ({ from, to, messageId: `e2e-${++n}@example.com` });
-  const kindFor = (): string => {
-    const x = r();
-    return x < 0.7 ? 'ok' : x < 0.82 ? 'nouser' : x < 0.87 ? 'full' : 'grey';
-  };
-  const before: Message[] = [];
-  for (let i = 0; i < 180; i++) {
-    const count = r() < 0.25 ? 2 + Math.floor(r() * 3) : 1;
-    const to = Array.from({ length: count }, () => `${kindFor()}-${n + 1}-${Math.floor(r() * 1e6)}@${pick(MAIN_DOMAINS)}`);
-    before.push(message(pick(['app@example.com', 'billing@example.com']), [...new Set(to)]));
-  }
-  for (let i = 0; i < 12; i++) before.push(message('app@example.com', [`${pick(['dmarc', 'spam'])}-${n + 1}@${pick(MAIN_DOMAINS)}`]));
-  for (let i = 0; i < 3; i++) before.push(message(`blocked-bot${i}@example.com`, [`ok-${n + 1}@${pick(MAIN_DOMAINS)}`, `ok-${n + 1}b@${pick(MAIN_DOMAINS)}`]));
-  for (let i = 0; i < 2; i++) before.push(message('alerts@example.com', [`ops-${n + 1}@refusing.example.net`]));
-  // The migrating domain: every address works at the old provider.
-  for (let i = 0; i < 30; i++) before.push(message('app@example.com', [`${i % 3 === 0 ? 'stale' : 'ok'}-${n + 1}@migrating.example`]));
-  const after: Message[] = [];
-  for (let i = 0; i < 30; i++) after.push(message('app@example.com', [`${i % 3 === 0 ? 'stale' : 'ok'}-${n + 1}@migrating.example`]));
-  const inbound: Message[] = [];
-  for (let i = 0; i < 6; i++) inbound.push(message('sender@example.net', [`nobody-${n + 1}@example.com`]));
-  // A good recipient first, then an unknown local one: Postfix logs the refusal with the queue ID.
-  for (let i = 0; i < 3; i++) inbound.push(message('sender@example.net', [`ok-${n + 1}@corp.example.org`, `nobody-${n + 1}@example.com`]));
-  for (let i = 0; i < 4; i++) inbound.push({ ...message('outsider@example.net', [`someone-${n + 1}@elsewhere.example`]), outsider: true });
-  return { before, after, inbound };
-}
-
-async function send(messages: Message[], localAddress?: string): Promise<void> {
-  const transport = nodemailer.createTransport({
-    host: '127.0.0.1',
-    port: 25,
-    secure: false,
-    ignoreTLS: true,
-    pool: true,
-    maxConnections: 3,
-    ...(localAddress !== undefined ? { localAddress } : {}),
-  });
-  try {
-    await Promise.all(
-      messages.map((m) =>
-        transport
-          .sendMail({
-            envelope: { from: m.from, to: m.to },
-            from: m.from,
-            to: m.to,
-            subject: `e2e ${m.messageId}`,
-            text: 'An end-to-end test message.\n',
-            messageId: `<${m.messageId}>`,
-          })
-          .catch(() => undefined), // refusals by our own smtpd are part of the scenario
-      ),
-    );
-  } finally {
-    transport.close();
-  }
-}
-
-async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!done()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function analyze(file: string): { events: RejectionEvent[]; report: { inputs: { malformed: number; lines: number; records: number }[] } } {
-  const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--quiet'], { encoding: 'utf8' });
-  const json = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'json'], { encoding: 'utf8' });
-  return {
-    events: ndjson.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent),
-    report: JSON.parse(json) as { inputs: { malformed: number; lines: number; records: number }[] },
-  };
-}
-
-interface Truth {
-  recipient: string;
-  code: number;
-  enhanced: string | null;
-  stage: string;
-  outcome: string;
-  /** Null where the message is one Postfix made (a non-delivery notification): not checked. */
-  messageId: string | null;
-  sender: string;
-  subtype: string;
-}
-
-const key = (t: { recipient: string | null; code: number | null; stage: string; outcome: string }) => `${t.recipient} ${t.code} ${t.stage} ${t.outcome}`;
 
 interface Run {
   world: World;
@@ -161,21 +47,14 @@ async function scenario(mode: 'maillog_file' | 'syslog'): Promise<Run> {
   const syslog = mode === 'syslog' ? await startSyslog(ROOT, path.join(base, 'syslog')) : null;
   const postfix = startPostfix(ROOT, path.join(base, 'postfix'), ROUTES, { maillog: mode === 'maillog_file' });
   try {
-    await waitFor('Postfix to listen', () => {
-      try {
-        execFileSync('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/25'], { stdio: 'ignore' });
-        return true;
-      } catch {
-        return false;
-      }
-    }, 20_000);
+    await listening('Postfix');
     await send(sent.before);
     await send(sent.inbound.filter((m) => !m.outsider));
     await send(sent.inbound.filter((m) => m.outsider), '127.0.0.9');
     // Wait for everything but the refusing domain (it expires after maximal_queue_lifetime).
     await waitFor('the first phase to be delivered', () => postfix.queued() <= 2, 90_000);
     const migratedAt = Date.now();
-    postfix.route('migrating.example', 'example-net.mail.protection.outlook.com');
+    postfix.route('migrating.example', MIGRATED_TO);
     await new Promise((r) => setTimeout(r, 1500)); // the reload reaches every smtp process
     await send(sent.after);
     await waitFor('the queue to drain (deferrals expire after 25 s)', () => postfix.queued() === 0, 120_000);
@@ -197,50 +76,11 @@ beforeAll(async () => {
   dir = mkdtempSync('/tmp/mta550-e2e-postfix-');
   chmodSync(dir, 0o755); // the MTA daemons run as their own users
   const hosts = path.join(dir, 'hosts');
-  writeFileSync(hosts, `127.0.0.1 localhost mx1.example.com mx1\n${PERSONAS.map((p) => `${p.ip} ${p.host}`).join('\n')}\n`);
+  writeFileSync(hosts, hostsText());
   execFileSync('mount', ['--bind', hosts, '/etc/hosts']);
   runs.maillog_file = await scenario('maillog_file');
   runs.syslog = await scenario('syslog');
 }, 400_000);
-
-/** What mta550 must report, built from the providers' journal and the workload. */
-function truth(world: World): Truth[] {
-  const byRecipient = new Map<string, Message>();
-  for (const m of [...sent.before, ...sent.after, ...sent.inbound]) for (const t of m.to) byRecipient.set(t, m);
-  const byMessageRecipients = new Map<string, Message>();
-  for (const m of [...sent.before, ...sent.after]) byMessageRecipients.set(m.from + '>' + m.to.join(','), m);
-  const out: Truth[] = [];
-  const enhancedOf = (lines: string[]) => /^([245]\.\d{1,3}\.\d{1,3})/.exec(lines[0] ?? '')?.[1] ?? null;
-  const subtypeOf = (kind: string, code: number) =>
-    kind === 'nouser' || kind === 'stale' ? 'recipient_unknown' : kind === 'full' ? 'mailbox_full' : kind === 'dmarc' ? 'sender_auth_failed' : kind === 'spam' ? 'spam_content' : code === 550 ? '?' : '?';
-  for (const j of world.journal) {
-    if (j.code < 500) continue;
-    if (j.stage === 'connect') continue; // deferrals: checked separately
-    if (j.stage === 'mail') {
-      // A refused MAIL FROM refuses every recipient of the transaction for that server.
-      const m = [...sent.before].find((x) => x.from === j.sender)!;
-      for (const rcpt of m.to.filter((t) => ROUTES[t.split('@')[1]!] === j.server)) {
-        out.push({ recipient: rcpt, code: j.code, enhanced: enhancedOf(j.lines), stage: 'mail', outcome: 'bounced', messageId: m.messageId, sender: m.from, subtype: 'sender_blocked_by_recipient' });
-      }
-      continue;
-    }
-    const m = byRecipient.get(j.recipient!)!;
-    const kind = j.recipient!.split('-')[0]!;
-    out.push({ recipient: j.recipient!, code: j.code, enhanced: enhancedOf(j.lines), stage: j.stage, outcome: 'bounced', messageId: m.messageId, sender: m.from, subtype: subtypeOf(kind, j.code) });
-  }
-  // alerts@example.com does not exist here: the notification of each expired message bounces locally.
-  for (const m of sent.before.filter((x) => x.from === 'alerts@example.com')) {
-    void m;
-    out.push({ recipient: 'alerts@example.com', code: 550, enhanced: '5.1.1', stage: 'unknown', outcome: 'bounced', messageId: null, sender: '', subtype: 'recipient_unknown' });
-  }
-  for (const m of sent.inbound) {
-    for (const rcpt of m.to) {
-      if (rcpt.startsWith('nobody-')) out.push({ recipient: rcpt, code: 550, enhanced: '5.1.1', stage: 'rcpt', outcome: 'rejected', messageId: null, sender: m.from, subtype: 'recipient_unknown' });
-      if (m.outsider) out.push({ recipient: rcpt, code: 550, enhanced: '5.7.1', stage: 'rcpt', outcome: 'rejected', messageId: null, sender: m.from, subtype: 'relay_denied' });
-    }
-  }
-  return out;
-}
 
 const LOGS = [
   ['maillog_file', 'maillog_file'],
@@ -260,7 +100,7 @@ describe('real Postfix', () => {
   describe.each(LOGS)('events from the %s run, %s', (mode, name) => {
     let run: Run;
     let events: RejectionEvent[];
-    let report: { inputs: { malformed: number; lines: number; records: number }[] };
+    let report: Report;
     beforeAll(() => {
       run = runs[mode]!;
       ({ events, report } = analyze(run.logs[name]!));
@@ -272,13 +112,13 @@ describe('real Postfix', () => {
     });
 
     it('finds exactly the refusals the providers and our smtpd gave (recipient, code, stage, outcome)', () => {
-      const expected = truth(run.world).map(key).sort();
+      const expected = truth(run.world, sent, POSTFIX).map(key).sort();
       const got = events.filter((e) => e.outcome !== 'deferred').map((e) => key({ ...e, code: e.code })).sort();
       expect(got).toEqual(expected);
     });
 
     it('gives each refusal its enhanced status, Message-ID, sender and cause', () => {
-      const byKey = new Map(truth(run.world).map((t) => [key(t), t]));
+      const byKey = new Map(truth(run.world, sent, POSTFIX).map((t) => [key(t), t]));
       for (const e of events.filter((x) => x.outcome !== 'deferred')) {
         const t = byKey.get(key(e))!;
         expect({ r: e.recipient, enhanced: e.enhancedStatus, messageId: t.messageId === null ? null : e.messageId, sender: e.sender, subtype: e.classification?.subtype }).toEqual({

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { LOCAL_USERS } from './scenario.js';
 
 export interface PostfixInstance {
   dir: string;
@@ -103,12 +104,9 @@ delay_warning_time = 0
 `,
   );
   writeFileSync(path.join(conf, 'master.cf'), MASTER_CF);
-  // The workload's senders live here: their non-delivery notifications go to /dev/null. alerts@ is
-  // left out on purpose, so its notifications bounce too (a notification linked to its parent).
-  writeFileSync(
-    path.join(conf, 'aliases'),
-    ['postmaster', 'root', 'app', 'billing', 'blocked-bot0', 'blocked-bot1', 'blocked-bot2'].map((u) => `${u} /dev/null\n`).join(''),
-  );
+  // The workload's senders live here: their non-delivery notifications go to /dev/null (alerts@ is
+  // not one of them, so its notifications bounce too).
+  writeFileSync(path.join(conf, 'aliases'), LOCAL_USERS.map((u) => `${u} /dev/null\n`).join(''));
   const env = { ...process.env, LD_LIBRARY_PATH: `${root}/usr/lib/postfix:${root}/usr/lib/x86_64-linux-gnu` };
   const postfix = (...args: string[]) => {
     try {

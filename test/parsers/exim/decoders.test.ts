@@ -212,3 +212,64 @@ describe('Exim sniff', () => {
     expect(eximParser.sniff(['Mar 11 08:15:42 mx1 postfix/smtpd[1]: connect from a[192.0.2.1]'])).toBe(0);
   });
 });
+
+/**
+ * Shapes real Exim 4.96 wrote in the end-to-end suite (test/e2e/exim.e2e.ts) that the hand-written
+ * samples lacked. Exim splits a syslog message at newlines and every 870 characters and numbers the
+ * pieces (`[i\n]` when the piece ended at a newline, `[i/n]` otherwise): a rejectlog copy with its
+ * header dump arrives as `[1\18]` ... `[18/18]`.
+ */
+describe('Exim lines found against real Exim', () => {
+  const AFTER_DATA = '2026-11-27 18:56:24 1xX17Q-0000GM-2s H=([127.0.0.1]) [127.0.0.1] F=<sender@example.net> rejected after DATA: 550 5.7.1 Message refused by content policy';
+
+  it.each([
+    ['classic syslog', `Nov 27 18:56:24 mx1 exim[1014]: [1\\18] ${AFTER_DATA}`],
+    ['RFC 3339 syslog', `2026-11-27T18:56:24.230688+00:00 mx1 exim[1014]: [1\\18] ${AFTER_DATA}`],
+    ['a piece cut at 870 characters', `Nov 27 18:56:24 mx1 exim[1014]: [1/2] ${AFTER_DATA}`],
+  ])('the first piece of a split syslog message is the entry, with its time and Exim ID (%s)', (_name, line) => {
+    const d = decodeEximLine(line);
+    expect(d).toMatchObject({
+      type: 'record',
+      envelope: { host: 'mx1', pid: 1014, time: { kind: 'absolute', epochMs: new Date(2026, 10, 27, 18, 56, 24).getTime() } },
+      record: {
+        kind: 'exim.reject',
+        id: '1xX17Q-0000GM-2s',
+        stage: 'end_of_data',
+        what: 'rejected after DATA',
+        sender: 'sender@example.net',
+        host: { helo: '[127.0.0.1]', ip: '127.0.0.1' },
+        reply: { code: 550, enhanced: '5.7.1', text: '550 5.7.1 Message refused by content policy' },
+      },
+    });
+  });
+
+  it.each([
+    ['Nov 27 18:56:24 mx1 exim[1014]: [2\\18] Envelope-from: <sender@example.net>'],
+    ['Nov 27 18:56:24 mx1 exim[1014]: [4\\18]     <ok-data1b@yahoo.example>'],
+    ['Nov 27 18:56:24 mx1 exim[1014]: [6\\18] #011by mx1.example.com with esmtp (Exim 4.96)'],
+    ['Nov 27 18:56:24 mx1 exim[1014]: [14\\18] I Message-ID: <e2e-data-1@example.com>'],
+    ['2026-11-27T18:56:24.231012+00:00 mx1 exim[1014]: [18/18]   Content-Type: text/plain; charset=utf-8'],
+  ])('a later piece of a split syslog message continues it: %s', (line) => {
+    expect(decodeEximLine(line)).toEqual({ type: 'continuation' });
+  });
+
+  it('reads a deferral at routing, which has no router or transport field', () => {
+    expect(recordOf('2026-11-27 18:57:31 1xX18U-00000t-0r == grey-73-430749@outlook.example routing defer (-52): retry time not reached')).toMatchObject({
+      kind: 'exim.defer',
+      recipient: 'grey-73-430749@outlook.example',
+      router: null,
+      errno: -52,
+      text: 'retry time not reached',
+      reply: null,
+    });
+  });
+
+  it.each([
+    // Per host, from the transport; the address's own `**` or `==` line follows with the same reply.
+    ['2026-11-27 18:57:32 1xX18W-00000t-1H H=mx.refusing.example.net [127.0.0.6]: SMTP error from remote mail server after initial connection: 550 5.7.1 Service refused; client 127.0.0.1 blocked'],
+    ['2026-11-27 18:55:01 1xX165-0000HK-0Q Spool file for 1xX165-0000HK-0Q is locked (another process is handling this message)'],
+    ['2026-11-27 18:52:14 1xX13O-00001L-2o alerts@example.com: error ignored'],
+  ])('leaves the lines that refuse nothing by themselves unsupported: %s', (line) => {
+    expect(decodeEximLine(line)).toMatchObject({ type: 'unsupported', daemon: 'exim' });
+  });
+});

@@ -13,12 +13,15 @@ import type { DeliveryUnit, OnsetRecord } from '../onset/engine.js';
 import type { CorrelatorStats } from '../correlate/postfix.js';
 import type { InputSummary } from '../pipeline.js';
 
-/** Domain x direction x subtype groups kept by name (5,000: a few MB); smaller ones fold into `(other)`. */
-export const MAX_GROUPS = 5000;
+/** Domain x direction x subtype groups kept by name (2,000); smaller ones fold into `(other)`. */
+export const MAX_GROUPS = 2000;
 /** Recipient domains kept by name for outcomes and units (20,000, as many as the onset detector tracks). */
 export const MAX_DOMAINS = 20_000;
-/** Distinct recipients and senders counted per group before the count becomes a lower bound. */
-const MAX_DISTINCT = 1000;
+/**
+ * Distinct recipients and senders counted exactly per group (256) before the count becomes a lower
+ * bound: 2,000 groups x 2 sets x 256 addresses stay under about 60 MB however large the input.
+ */
+const MAX_DISTINCT = 256;
 /** Distinct relays or sender domains counted per group; the rest are summed as `(others)`. */
 const MAX_NAMED = 50;
 /** The name of the folded row. */
@@ -165,6 +168,8 @@ export class ReportBuilder {
   /** Units per recipient domain and per provider, and failed units per domain|subtype and provider|subtype. */
   private readonly domainUnits = new Map<string, number>();
   private readonly providerUnits = new Map<string, number>();
+  /** Failed units by recipient domain, then subtype; and by provider|subtype. */
+  private readonly failedByDomain = new Map<string, Map<string, number>>();
   private readonly failedUnits = new Map<string, number>();
   private readonly unitTotals = { total: 0, failed: 0 };
   private readonly totals: Report['totals'] = {
@@ -246,7 +251,12 @@ export class ReportBuilder {
     bumpMap(this.providerUnits, u.provider, 1);
     if (u.subtype !== null) {
       this.unitTotals.failed++;
-      bumpMap(this.failedUnits, `d\u0000${u.domain}\u0000${u.subtype}`, 1);
+      let bySubtype = this.failedByDomain.get(u.domain);
+      if (bySubtype === undefined) {
+        bySubtype = new Map();
+        this.failedByDomain.set(u.domain, bySubtype);
+      }
+      bumpMap(bySubtype, u.subtype, 1);
       bumpMap(this.failedUnits, `p\u0000${u.provider}\u0000${u.subtype}`, 1);
     }
     if (this.domainUnits.size > MAX_DOMAINS + 2000) this.foldDomains();
@@ -319,11 +329,15 @@ export class ReportBuilder {
     for (const [d, n] of small.slice(0, this.domainUnits.size - MAX_DOMAINS)) {
       this.domainUnits.delete(d);
       bumpMap(this.domainUnits, OTHER, n);
-      for (const k of [...this.failedUnits.keys()]) {
-        if (k.startsWith(`d\u0000${d}\u0000`)) {
-          bumpMap(this.failedUnits, `d\u0000${OTHER}\u0000${k.split('\u0000')[2]}`, this.failedUnits.get(k)!);
-          this.failedUnits.delete(k);
+      const failed = this.failedByDomain.get(d);
+      if (failed !== undefined) {
+        this.failedByDomain.delete(d);
+        let other = this.failedByDomain.get(OTHER);
+        if (other === undefined) {
+          other = new Map();
+          this.failedByDomain.set(OTHER, other);
         }
+        mergeMap(other, failed);
       }
     }
   }
@@ -348,7 +362,7 @@ export class ReportBuilder {
       .map((g) => {
         const outbound = g.direction === 'outbound' && haveUnits && g.recipientDomain !== null;
         const units = outbound ? (this.domainUnits.get(g.recipientDomain!) ?? null) : null;
-        const failedUnits = outbound ? (this.failedUnits.get(`d\u0000${g.recipientDomain}\u0000${g.subtype}`) ?? 0) : null;
+        const failedUnits = outbound ? (this.failedByDomain.get(g.recipientDomain!)?.get(g.subtype) ?? 0) : null;
         return {
           recipientDomain: g.recipientDomain,
           direction: g.direction,

@@ -19,13 +19,23 @@ export interface Line {
   truncated: boolean;
 }
 
+/**
+ * A copy of a line that does not share memory with split2's decoded chunk. V8 makes substrings of
+ * long strings as views of their parent, so one retained line (an event's reply, an example in the
+ * report) would keep its whole 256 KiB chunk alive: measured 4 KiB retained per event before this.
+ * Concatenating then slicing makes a flat copy.
+ */
+export function ownString(s: string): string {
+  return (' ' + s).slice(1);
+}
+
 export async function* readLines(stream: Readable, maxLength = MAX_LINE_LENGTH): AsyncGenerator<Line> {
   const splitter = split2(/\r?\n/);
   stream.on('error', (e) => splitter.destroy(e));
   stream.pipe(splitter);
   let number = 0;
   for await (const chunk of splitter) {
-    let text = chunk as string;
+    let text = ownString(chunk as string);
     number++;
     if (number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     let truncated = false;

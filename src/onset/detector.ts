@@ -158,7 +158,8 @@ export class BernoulliCusumBank {
 
   /** The current baseline rate p0 (guard-banded, shrunk toward the prior). */
   rate(): number {
-    return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.5);
+    // Up to 0.98, not 0.5: a series that mostly fails must not look like one at 50% that "rises".
+    return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.98);
   }
 
   setPrior(rate: number, weight: number): void {
@@ -248,7 +249,8 @@ export class BernoulliCusumBank {
 
     let above = false;
     for (const m of this.members) {
-      const p1 = Math.min(0.9, Math.max(m.rho * p0, p0 + this.cfg.minDelta));
+      const p1 = Math.min(0.99, Math.max(m.rho * p0, p0 + this.cfg.minDelta));
+      if (p1 <= p0) continue; // no room above the baseline: nothing can rise
       const inc = y === 1 ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
       if (m.s === 0 && inc > 0) {
         m.lastZero = t;
@@ -275,6 +277,11 @@ export class BernoulliCusumBank {
       if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && (best === null || m.s > best.s)) best = m;
     }
     if (best === null || this.recipients.size < this.cfg.minDistinctRecipients) return null;
+    // The rise must be a rise in the data, not only against the prior: a series that always fails
+    // (its decayed baseline without the prior near 100%) cannot "rise" to 100%.
+    const afterRate = best.failures / Math.max(1, best.units);
+    const rawRate = this.rN > 0 ? this.rF / this.rN : p0;
+    if (afterRate < Math.max(rawRate + this.cfg.minDelta, 1.5 * rawRate)) return null;
 
     let earliest = best.lastZero;
     for (const m of this.members) if (m.s > 0 && m.lastZero < earliest) earliest = m.lastZero;

@@ -54,6 +54,13 @@ describe('BernoulliCusumBank', () => {
     expect(out.before.rate).toBeCloseTo(0.005, 2);
   });
 
+  it('does not call a series that always fails a rise, whatever its prior says', () => {
+    const d = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
+    const outs = [];
+    for (let i = 0; i < 20_000; i++) outs.push(d.observe(START + i * 1000, 1, `r${i}@example.com`));
+    expect(outs.filter((x) => x?.kind === 'onset')).toEqual([]);
+  });
+
   it('does not alarm before it is armed (cold start)', () => {
     const d = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
     const outs = [];

@@ -7,21 +7,11 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { RejectionEvent } from '../../src/model/event.js';
+import { rng } from '../random.js';
 import { PERSONAS, type World } from './world.js';
 
 export const ROOT = process.env.MTA550_E2E_ROOT ?? '/var/tmp/mta550-e2e/root';
 export const CLI = path.resolve('dist/src/cli.js');
-
-/** mulberry32, so the workload is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Recipient domain to MX host (the personas of world.ts), before the migration. */
 export const ROUTES: Readonly<Record<string, string>> = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attribute, jsd, type AttributedUnit } from '../../src/onset/attribution.js';
-import { rng } from './sim.js';
+import { rng } from '../random.js';
 
 const attrs = (relay: string, ip = '192.0.2.1') => ({ relay, relay_ip: relay === 'new' ? '198.51.100.80' : '192.0.2.50', sender_domain: 'example.com', client_ip: ip, provider: 'google' });
 

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveryAttempt } from '../../src/model/event.js';
 import { OnsetEngine, type OnsetRecord } from '../../src/onset/engine.js';
-import { rng, START } from './sim.js';
+import { rng } from '../random.js';
+import { START } from './sim.js';
 
 const MIN = 60_000;
 const SEEDS = Number(process.env.MTA550_ONSET_SEEDS ?? 30);

@@ -3,7 +3,7 @@
  * one of our relays to several recipient domains, base failure rates per domain, and an injected
  * change. Returns the log text and the truth.
  */
-import { rng } from './sim.js';
+import { poisson, rng } from '../random.js';
 
 export interface ScenarioSpec {
   seed: number;
@@ -32,17 +32,6 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 function stamp(ms: number): string {
   const d = new Date(ms);
   return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)} mx1`;
-}
-
-function poisson(r: () => number, lambda: number): number {
-  const l = Math.exp(-lambda);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= r();
-  } while (p > l);
-  return k - 1;
 }
 
 export function scenarioLog(spec: ScenarioSpec): { text: string; truth: { onsetAt: number | null; domain: string | null; changedAt: number | null } } {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodePostfixLine } from '../../../parsers/postfix/index.js';
+import { rng } from '../../random.js';
 
 const SEEDS = [
   'Mar 11 08:15:42 mx1 postfix/smtp[4425]: 5D0B7F3A19: to=<dave@example.net>, relay=mx.example.net[203.0.113.25]:25, delay=1.2, delays=0.1/0/0.6/0.5, dsn=5.1.1, status=bounced (host mx.example.net[203.0.113.25] said: 550 5.1.1 <dave@example.net>: User unknown (in reply to RCPT TO command))',
@@ -14,18 +15,6 @@ const SEEDS = [
   'Mar 11 08:15:40 mx1 postfix/qmgr[1102]: 5D0B7F3A19: from=<alice@example.com>, size=4821, nrcpt=2 (queue active)',
   'mailstack-postfix-1  | Jan 17 06:08:51 7f3c1e9b20d4 postfix/bounce[9]: 5D0B7F3A19: sender non-delivery notification: 8E4C1A07B2',
 ];
-
-/** mulberry32: a tiny seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INSERTS = ['\u0000', '\uFFFD', 'é', '😀', '<', '>', '[', ']', ';', ', ', ': ', '=', ' (', ')', '\r', '\t', 'status=', '; from=<'];
 

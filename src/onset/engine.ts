@@ -19,14 +19,32 @@ import { detectProvider } from '../classify/providers.js';
 import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
-import { attribute, type Attribution, type AttributedUnit } from './attribution.js';
+import { attribute, type Attribute, type Attribution, type AttributedUnit } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
 
 export type SeriesLevel = 'global' | 'provider' | 'rcpt_domain';
 
-/** An onset or recovery record (NDJSON schema 1, README "Onset records"). */
+/**
+ * A change of the traffic itself, failures or not (a deploy marker): a value of an attribute that
+ * carried under 5% of the units in the hour before now carries over half of the last 10 minutes.
+ */
+export interface AttributeChange {
+  attribute: Attribute;
+  from: string | null;
+  to: string;
+  changedAt: string;
+  shareBefore: number;
+  shareAfter: number;
+  units: number;
+}
+
+/** An onset, recovery or attribute-change record (NDJSON schema 1, README "Onset records"). */
 export interface OnsetRecord {
-  type: 'onset' | 'recovery';
+  type: 'onset' | 'recovery' | 'attribute_change';
+  /** For onsets: the nearest attribute change within 30 min before the onset, if any. */
+  precedingChange?: AttributeChange | null;
+  /** For attribute_change records. */
+  change?: AttributeChange;
   schema: 1;
   id: string;
   series: { level: SeriesLevel; key: string; subtype: SubtypeId; provider: string | null; recipientDomain: string | null };
@@ -96,6 +114,9 @@ interface Series {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The sending-side attributes watched for changes of their own. */
+const WATCHED: readonly Attribute[] = ['relay', 'relay_ip', 'sender_domain', 'client_ip'];
+
 export class OnsetEngine {
   private readonly cfg: DetectorConfig;
   private readonly unitWindowMs: number;
@@ -122,6 +143,15 @@ export class OnsetEngine {
   private readonly ring: Unit[] = [];
   private ringStart = 0;
   private incidents: { id: string; at: number; attribute: string; to: string }[] = [];
+  /**
+   * Attribute-change watch: per-minute counts of each watched attribute's values (the last 70
+   * minutes; at most 200 values per attribute and minute, the rest as `(others)`), recent
+   * changes, and a cooldown per attribute.
+   */
+  private lastWatchMinute = -1;
+  private readonly watchBuckets: { minute: number; n: number; counts: Map<Attribute, Map<string, { n: number; first: number }>> }[] = [];
+  private readonly changes: AttributeChange[] = [];
+  private readonly changeCooldown = new Map<Attribute, number>();
   readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, recoveries: 0 };
 
   constructor(
@@ -244,6 +274,23 @@ export class OnsetEngine {
   }
 
   private unit(u: Unit): void {
+    const minute = Math.floor(u.t / 60_000);
+    if (minute > this.lastWatchMinute) {
+      if (this.lastWatchMinute >= 0) this.watchAttributes(u.t, minute);
+      this.lastWatchMinute = minute;
+      this.watchBuckets.push({ minute, n: 0, counts: new Map(WATCHED.map((a) => [a, new Map()])) });
+      while (this.watchBuckets.length > 0 && this.watchBuckets[0]!.minute < minute - 70) this.watchBuckets.shift();
+    }
+    const bucket = this.watchBuckets[this.watchBuckets.length - 1]!;
+    bucket.n++;
+    for (const a of WATCHED) {
+      const m = bucket.counts.get(a)!;
+      let v = u.attrs[a];
+      if (!m.has(v) && m.size >= 200) v = '(others)';
+      const c = m.get(v);
+      if (c === undefined) m.set(v, { n: 1, first: u.t });
+      else c.n++;
+    }
     this.onUnit?.({ t: u.t, domain: u.domain, provider: u.provider, subtype: u.subtype });
     this.stats.units++;
     if (u.failed) this.stats.failedUnits++;
@@ -277,6 +324,86 @@ export class OnsetEngine {
         else this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
       }
     });
+  }
+
+  /**
+   * Once per minute of stream time: for the sending-side attributes over all traffic, a value new
+   * in the last 10 minutes (under 5% of the hour before, over 50% now, at least 20 units) is an
+   * attribute change; one per attribute per hour.
+   */
+  private watchAttributes(now: number, minute: number): void {
+    const recent = new Map<Attribute, Map<string, { n: number; first: number }>>();
+    const prior = new Map<Attribute, Map<string, number>>();
+    let nRecent = 0;
+    let nPrior = 0;
+    const watched = WATCHED;
+    for (const a of watched) {
+      recent.set(a, new Map());
+      prior.set(a, new Map());
+    }
+    for (const b of this.watchBuckets) {
+      if (b.minute >= minute) continue;
+      const isRecent = b.minute >= minute - 10;
+      if (isRecent) nRecent += b.n;
+      else nPrior += b.n;
+      for (const a of watched) {
+        for (const [v, c] of b.counts.get(a)!) {
+          if (isRecent) {
+            const r = recent.get(a)!;
+            const x = r.get(v);
+            if (x === undefined) r.set(v, { n: c.n, first: c.first });
+            else {
+              x.n += c.n;
+              if (c.first < x.first) x.first = c.first;
+            }
+          } else {
+            const p = prior.get(a)!;
+            p.set(v, (p.get(v) ?? 0) + c.n);
+          }
+        }
+      }
+    }
+    if (nRecent < 20 || nPrior < 50) return;
+    for (const a of watched) {
+      if ((this.changeCooldown.get(a) ?? -Infinity) > now) continue;
+      for (const [value, c] of recent.get(a)!) {
+        const shareAfter = c.n / nRecent;
+        const shareBefore = (prior.get(a)!.get(value) ?? 0) / nPrior;
+        if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;
+        let from: string | null = null;
+        let best = 0;
+        for (const [v, n] of prior.get(a)!) if (n > best) [from, best] = [v, n];
+        const change: AttributeChange = { attribute: a, from, to: value, changedAt: iso(c.first), shareBefore, shareAfter, units: c.n };
+        this.changes.push(change);
+        if (this.changes.length > 100) this.changes.shift();
+        this.changeCooldown.set(a, now + 60 * 60_000);
+        this.emit({
+          type: 'attribute_change',
+          schema: 1,
+          id: `ac_${a}|${value}|${c.first}`.replace(/[^\w|=.@-]/g, '_'),
+          change,
+          series: { level: 'global', key: '*', subtype: 'other_or_unclassified', provider: null, recipientDomain: null },
+          basis: 'rate',
+          unit: 'message_domain',
+          detectedAt: iso(now),
+          onsetAt: null,
+          onsetWindow: null,
+          recoveredAt: null,
+          before: null,
+          after: null,
+          ratio: null,
+          deltaPp: null,
+          evidence: null,
+          confidence: 'medium',
+          attribution: null,
+          timeline: null,
+          incidentId: null,
+          summary: `${a} changed ${from ?? '(none)'} -> ${value} at ${iso(c.first).slice(11, 16)} (${Math.round(100 * shareBefore)}% of the hour before, ${Math.round(100 * shareAfter)}% of the last 10 minutes)`,
+          nextMove: 'A change of the sending path: watch the refusal rates of the next minutes.',
+        });
+        break;
+      }
+    }
   }
 
   private unitsOf(s: Series, from: number): Unit[] {
@@ -352,6 +479,7 @@ export class OnsetEngine {
       attribution,
       timeline: { start: iso(start), binMinutes: 5, rates },
       incidentId,
+      precedingChange: [...this.changes].reverse().find((c) => Date.parse(c.changedAt) <= a.onsetAt + 60_000 && Date.parse(c.changedAt) >= a.onsetAt - 30 * 60_000) ?? null,
       summary,
       nextMove: SUBTYPE_INFO[subtype].nextMove,
     });

@@ -102,7 +102,9 @@ function sparkline(rates: readonly number[]): string {
 
 function onsetLines(report: Report): string[] {
   const onsets = report.onsets.filter((o) => o.type === 'onset');
-  if (onsets.length === 0) return [];
+  const changes = report.onsets.filter((o) => o.type === 'attribute_change');
+  if (onsets.length === 0 && changes.length === 0) return [];
+  if (onsets.length === 0) return ['Sending-path changes (no onset)', ...changes.map((c) => `  ${c.summary}`), ''];
   const recoveries = report.onsets.filter((o) => o.type === 'recovery');
   const lines = ['Onsets'];
   for (const o of onsets) {
@@ -125,6 +127,10 @@ function onsetLines(report: Report): string[] {
     const rec = recoveries.find((r) => r.series.key === o.series.key && r.recoveredAt! > o.detectedAt);
     if (rec) lines.push(`      recovered at ${shortTime(rec.recoveredAt).slice(11)}: ${rec.summary}`);
     lines.push(`      next move: ${o.nextMove}`);
+  }
+  if (changes.length > 0) {
+    lines.push('  Sending-path changes');
+    for (const c of changes) lines.push(`    ${c.summary}`);
   }
   lines.push('');
   return lines;

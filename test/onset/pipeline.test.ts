@@ -53,11 +53,15 @@ describe('onsets from generated Postfix logs', () => {
     // Nothing before the change, and every onset of this episode shares one incident.
     expect(onsets.filter((r) => Date.parse(r.detectedAt) < T)).toEqual([]);
     expect(new Set(onsets.map((r) => r.incidentId)).size).toBe(1);
+    // The relay switch is also reported on its own, as a change of the sending path.
+    const changes = records.filter((r) => r.type === 'attribute_change');
+    expect(changes.map((c) => [c.change!.attribute, c.change!.to])).toEqual(expect.arrayContaining([['relay', 'smtp.esp.example']]));
+    expect(Math.abs(Date.parse(changes.find((c) => c.change!.attribute === 'relay')!.change!.changedAt) - T)).toBeLessThanOrEqual(60_000);
   }, 60_000);
 
   it('stays quiet on stationary traffic', async () => {
     const { records } = await onsetsOf({ seed: 11, minutes: 10 * 60, perMinute: BUSY, baseRate: 0.005 });
-    expect(records.filter((r) => r.type === 'onset')).toEqual([]);
+    expect(records.filter((r) => r.type === 'onset' || r.type === 'attribute_change')).toEqual([]);
   }, 60_000);
 
   it('stays quiet on a pure volume surge (x10, same rates)', async () => {

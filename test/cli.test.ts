@@ -186,6 +186,17 @@ describe('mta550 analyze (built CLI)', () => {
     expect(input.malformed).toBe(input.lines);
   });
 
+  it('writes only onset records with --records onsets, and none with --no-onsets', () => {
+    const sample = 'samples/postfix/013-dmarc-after-relay-change.log.gz';
+    const onsets = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets']);
+    const records = onsets.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(records.length).toBeGreaterThan(0);
+    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['onset', 'attribute_change']));
+    expect(run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets', '--no-onsets']).stdout).toBe('');
+    const events = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'events']).stdout.trim().split('\n');
+    expect(events.every((l) => !('type' in (JSON.parse(l) as object)))).toBe(true);
+  });
+
   it('names a directory input and reads its files', () => {
     const dir = mkdtempSync(path.join(tmp, 'dir-'));
     copyFileSync(path.join(tmp, 'mail.log'), path.join(dir, 'mail.log'));

@@ -147,7 +147,7 @@ export interface Report {
 
 /** mta550's events (NDJSON) and report (JSON) for one log file, from the built CLI. */
 export function analyze(file: string): { events: RejectionEvent[]; report: Report } {
-  const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--quiet'], { encoding: 'utf8' });
+  const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--records', 'events', '--quiet'], { encoding: 'utf8' });
   const json = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'json'], { encoding: 'utf8' });
   return {
     events: ndjson.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent),

@@ -81,7 +81,12 @@ export interface Baseline {
 }
 
 export interface Alarm {
-  kind: 'onset';
+  /**
+   * `onset` from an armed series; `new_series_elevated` from a series too young or too sparse to
+   * trust its own baseline (compared with its prior, the parent's rate): never an onset
+   * (ONSETS.md 3.3, cold start).
+   */
+  kind: 'onset' | 'new_series_elevated';
   detectedAt: number;
   onsetAt: number;
   /** [earliest lastZero among members above 0, first failure after onsetAt]. */
@@ -271,7 +276,8 @@ export class BernoulliCusumBank {
     if (!above) this.recipients.clear();
     else if (y === 1 && recipient !== null && this.recipients.size < 16) this.recipients.add(recipient);
 
-    if (!above || t < this.coolUntil || !this.armed(t)) return null;
+    if (!above || t < this.coolUntil) return null;
+    const armed = this.armed(t);
     let best: Member | null = null;
     for (const m of this.members) {
       if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && (best === null || m.s > best.s)) best = m;
@@ -286,7 +292,7 @@ export class BernoulliCusumBank {
     let earliest = best.lastZero;
     for (const m of this.members) if (m.s > 0 && m.lastZero < earliest) earliest = m.lastZero;
     const alarm: Alarm = {
-      kind: 'onset',
+      kind: armed ? 'onset' : 'new_series_elevated',
       detectedAt: t,
       onsetAt: best.lastZero,
       onsetWindow: [earliest, best.firstFailure],

@@ -40,7 +40,7 @@ export interface AttributeChange {
 
 /** An onset, recovery or attribute-change record (NDJSON schema 1, README "Onset records"). */
 export interface OnsetRecord {
-  type: 'onset' | 'recovery' | 'attribute_change';
+  type: 'onset' | 'new_series_elevated' | 'recovery' | 'attribute_change';
   /** For onsets: the nearest attribute change within 30 min before the onset, if any. */
   precedingChange?: AttributeChange | null;
   /** For attribute_change records. */
@@ -152,7 +152,7 @@ export class OnsetEngine {
   private readonly watchBuckets: { minute: number; n: number; counts: Map<Attribute, Map<string, { n: number; first: number }>> }[] = [];
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, recoveries: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, recoveries: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -320,8 +320,8 @@ export class OnsetEngine {
       for (const [subtype, det] of s.detectors) {
         const out = det.observe(u.t, u.subtype === subtype ? 1 : 0, u.subtype === subtype ? u.recipient : null);
         if (out === null) continue;
-        if (out.kind === 'onset') this.onset(s, subtype, out);
-        else this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
+        if (out.kind === 'recovery') this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
+        else this.onset(s, subtype, out);
       }
     });
   }
@@ -417,7 +417,8 @@ export class OnsetEngine {
   }
 
   private onset(s: Series, subtype: SubtypeId, a: Alarm): void {
-    this.stats.onsets++;
+    if (a.kind === 'onset') this.stats.onsets++;
+    else this.stats.elevated++;
     const windowStart = a.onsetAt - this.ringMs;
     const units = this.unitsOf(s, windowStart).map((u) => ({ ...u, failed: u.subtype === subtype }));
     const attribution = attribute(units, a.onsetAt, a.before.rate, this.ringMs);
@@ -448,15 +449,18 @@ export class OnsetEngine {
     const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
     const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
     const hhmm = (ms: number) => iso(ms).slice(11, 16);
-    let summary = `${label} ${subtype} rejections rose from ${pct(a.before.rate)} to ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) at ~${hhmm(a.onsetAt)}`;
+    let summary =
+      a.kind === 'onset'
+        ? `${label} ${subtype} rejections rose from ${pct(a.before.rate)} to ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) at ~${hhmm(a.onsetAt)}`
+        : `${label} (too new or sparse for a baseline of its own) has ${subtype} rejections at ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) since ~${hhmm(a.onsetAt)}, against ${pct(a.before.rate)} expected`;
     if (top !== null) summary += `; coincides with ${top.attribute} change ${top.from ?? '(new)'} -> ${top.to} at ${hhmm(top.changedAt)}`;
     else if (attribution.concentration !== null) summary += `; concentrated on ${attribution.concentration.attribute} ${attribution.concentration.value}`;
     else summary += '; no attribute change found';
     const glrStrong = a.after.failures >= 20 && a.after.distinctRecipients >= 10;
     this.emit({
-      type: 'onset',
+      type: a.kind,
       schema: 1,
-      id: `on_${s.key}|${subtype}|${a.onsetAt}`.replace(/[^\w|=.@-]/g, '_'),
+      id: `${a.kind === 'onset' ? 'on' : 'ne'}_${s.key}|${subtype}|${a.onsetAt}`.replace(/[^\w|=.@-]/g, '_'),
       series: { level: s.level, key: `${s.key}|subtype=${subtype}`, subtype, provider: s.provider, recipientDomain: s.domain },
       basis: 'rate',
       unit: 'message_domain',

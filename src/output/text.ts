@@ -103,8 +103,19 @@ function sparkline(rates: readonly number[]): string {
 function onsetLines(report: Report): string[] {
   const onsets = report.onsets.filter((o) => o.type === 'onset');
   const changes = report.onsets.filter((o) => o.type === 'attribute_change');
-  if (onsets.length === 0 && changes.length === 0) return [];
-  if (onsets.length === 0) return ['Sending-path changes (no onset)', ...changes.map((c) => `  ${c.summary}`), ''];
+  const elevated = report.onsets.filter((o) => o.type === 'new_series_elevated');
+  const extra: string[] = [];
+  if (elevated.length > 0) {
+    extra.push('  New or sparse series with elevated rates (not onsets: no baseline of their own yet)');
+    for (const e of elevated.slice(0, 20)) extra.push(`    ${e.summary}`);
+    if (elevated.length > 20) extra.push(`    … and ${elevated.length - 20} more (--output json lists all)`);
+  }
+  if (changes.length > 0) {
+    extra.push('  Sending-path changes');
+    for (const c of changes) extra.push(`    ${c.summary}`);
+  }
+  if (onsets.length === 0 && extra.length === 0) return [];
+  if (onsets.length === 0) return ['Onsets: none', ...extra, ''];
   const recoveries = report.onsets.filter((o) => o.type === 'recovery');
   const lines = ['Onsets'];
   for (const o of onsets) {
@@ -128,10 +139,7 @@ function onsetLines(report: Report): string[] {
     if (rec) lines.push(`      recovered at ${shortTime(rec.recoveredAt).slice(11)}: ${rec.summary}`);
     lines.push(`      next move: ${o.nextMove}`);
   }
-  if (changes.length > 0) {
-    lines.push('  Sending-path changes');
-    for (const c of changes) lines.push(`    ${c.summary}`);
-  }
+  lines.push(...extra);
   lines.push('');
   return lines;
 }

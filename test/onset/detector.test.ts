@@ -61,11 +61,22 @@ describe('BernoulliCusumBank', () => {
     expect(outs.filter((x) => x?.kind === 'onset')).toEqual([]);
   });
 
-  it('does not alarm before it is armed (cold start)', () => {
+  it('never calls an onset before it is armed (cold start): a new series can only be "elevated"', () => {
     const d = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
     const outs = [];
-    for (let i = 0; i < 200; i++) outs.push(d.observe(START + i * 1000, 1, `r${i}@example.com`));
-    expect(outs.filter((x) => x !== null)).toEqual([]);
+    for (let i = 0; i < 200; i++) outs.push(d.observe(START + i * 1000, i % 10 === 0 ? 1 : 0, `r${i}@example.com`));
+    const kinds = outs.filter((x) => x !== null).map((x) => x!.kind);
+    expect(kinds).not.toContain('onset');
+    expect(kinds).toContain('new_series_elevated');
+  });
+
+  it('N6: series that start at 5% under a 0.5% parent give no onset over a week', () => {
+    let onsets = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = simulate({ seed: 8000 + seed, minutes: 7 * 1440, unitsPerMinute: 1, p0: 0.05, priorRate: 0.005 });
+      onsets += r.alarms.filter((a) => a.kind === 'onset').length;
+    }
+    expect(onsets).toBe(0);
   });
 
   it('re-baselines after an alarm (one episode, one alert) and reports the recovery', () => {

@@ -22,15 +22,20 @@ export interface SimSpec {
   /** Rate wobble p0 * (1 +- 0.5) over a day. */
   wobble?: boolean;
   detector?: DetectorConfig;
+  /** The prior the detector starts with (default p0): a parent's rate for cold-start tests. */
+  priorRate?: number;
 }
 
 export const START = Date.UTC(2024, 2, 4, 0, 0, 0);
 const MIN = 60_000;
 
-export function simulate(spec: SimSpec): { alarms: Alarm[]; recoveries: Recovery[]; units: number } {
+/** `alarms` are onsets only; `elevated` the new_series_elevated alarms of a series not armed yet. */
+export function simulate(spec: SimSpec): { alarms: Alarm[]; elevated: Alarm[]; recoveries: Recovery[]; units: number } {
   const r = rng(spec.seed);
-  const det = new BernoulliCusumBank(START, { rate: spec.p0, weight: Math.max(50, 5 / spec.p0) }, spec.detector ?? DEFAULT_DETECTOR);
+  const prior = spec.priorRate ?? spec.p0;
+  const det = new BernoulliCusumBank(START, { rate: prior, weight: Math.max(50, 5 / prior) }, spec.detector ?? DEFAULT_DETECTOR);
   const alarms: Alarm[] = [];
+  const elevated: Alarm[] = [];
   const recoveries: Recovery[] = [];
   let units = 0;
   for (let m = 0; m < spec.minutes; m++) {
@@ -52,8 +57,9 @@ export function simulate(spec: SimSpec): { alarms: Alarm[]; recoveries: Recovery
       units++;
       const out = det.observe(t, y, y === 1 ? `u${Math.floor(r() * 1e9)}` : null);
       if (out?.kind === 'onset') alarms.push(out);
+      else if (out?.kind === 'new_series_elevated') elevated.push(out);
       else if (out?.kind === 'recovery') recoveries.push(out);
     }
   }
-  return { alarms, recoveries, units };
+  return { alarms, elevated, recoveries, units };
 }

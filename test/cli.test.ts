@@ -147,7 +147,7 @@ describe('mta550 analyze (built CLI)', () => {
   });
 
   it('analyses the bundled samples when no input is given and stdin is not a pipe', () => {
-    const r = spawnSync(process.execPath, [CLI, 'analyze', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'analyze', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('no input given: analysing the bundled samples');
     const report = JSON.parse(r.stdout) as { inputs: { path: string }[]; totals: { events: number } };

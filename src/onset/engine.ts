@@ -424,7 +424,9 @@ export class OnsetEngine {
     const attribution = attribute(units, a.onsetAt, a.before.rate, this.ringMs);
     // Per-5-minute failure rate of this subtype, from the window start to detection.
     const bin = 5 * 60_000;
-    const start = Math.floor(windowStart / bin) * bin;
+    // At most the 4 hours before detection (48 bins): an onset estimated long ago (a sparse series,
+    // or inputs with a gap of months) must not make a record of a million bins.
+    const start = Math.floor(Math.max(windowStart, a.detectedAt - 4 * 3_600_000) / bin) * bin;
     const nBins = Math.max(1, Math.ceil((a.detectedAt - start) / bin) + 1);
     const f = new Array<number>(nBins).fill(0);
     const n = new Array<number>(nBins).fill(0);

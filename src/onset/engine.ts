@@ -114,6 +114,23 @@ interface Series {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The fields a record has when it is not an onset (recovery, attribute change): all empty. */
+const NOT_AN_ONSET = {
+  schema: 1,
+  basis: 'rate',
+  unit: 'message_domain',
+  onsetAt: null,
+  onsetWindow: null,
+  before: null,
+  ratio: null,
+  deltaPp: null,
+  evidence: null,
+  confidence: 'medium',
+  attribution: null,
+  timeline: null,
+  incidentId: null,
+} as const;
+
 /** The sending-side attributes watched for changes of their own. */
 const WATCHED: readonly Attribute[] = ['relay', 'relay_ip', 'sender_domain', 'client_ip'];
 
@@ -379,25 +396,13 @@ export class OnsetEngine {
         this.changeCooldown.set(a, now + 60 * 60_000);
         this.emit({
           type: 'attribute_change',
-          schema: 1,
           id: `ac_${a}|${value}|${c.first}`.replace(/[^\w|=.@-]/g, '_'),
           change,
+          ...NOT_AN_ONSET,
           series: { level: 'global', key: '*', subtype: 'other_or_unclassified', provider: null, recipientDomain: null },
-          basis: 'rate',
-          unit: 'message_domain',
           detectedAt: iso(now),
-          onsetAt: null,
-          onsetWindow: null,
           recoveredAt: null,
-          before: null,
           after: null,
-          ratio: null,
-          deltaPp: null,
-          evidence: null,
-          confidence: 'medium',
-          attribution: null,
-          timeline: null,
-          incidentId: null,
           summary: `${a} changed ${from ?? '(none)'} -> ${value} at ${iso(c.first).slice(11, 16)} (${Math.round(100 * shareBefore)}% of the hour before, ${Math.round(100 * shareAfter)}% of the last 10 minutes)`,
           nextMove: 'A change of the sending path: watch the refusal rates of the next minutes.',
         });
@@ -496,24 +501,12 @@ export class OnsetEngine {
     const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
     this.emit({
       type: 'recovery',
-      schema: 1,
       id: `rc_${s.key}|${subtype}|${at}`.replace(/[^\w|=.@-]/g, '_'),
+      ...NOT_AN_ONSET,
       series: { level: s.level, key: `${s.key}|subtype=${subtype}`, subtype, provider: s.provider, recipientDomain: s.domain },
-      basis: 'rate',
-      unit: 'message_domain',
       detectedAt: iso(at),
-      onsetAt: null,
-      onsetWindow: null,
       recoveredAt: iso(at),
-      before: null,
       after: { rate, failures, units, distinctRecipients: 0 },
-      ratio: null,
-      deltaPp: null,
-      evidence: null,
-      confidence: 'medium',
-      attribution: null,
-      timeline: null,
-      incidentId: null,
       summary: `${label} ${subtype} rejections back to ${(100 * rate).toFixed(2)}% (${failures}/${units} messages in the last 15 min)`,
       nextMove: SUBTYPE_INFO[subtype].nextMove,
     });

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { expect } from 'vitest';
 import type { RejectionEvent } from '../../src/model/event.js';
 import { rng } from '../random.js';
 import { PERSONAS, type World } from './world.js';
@@ -231,4 +232,33 @@ export function truth(world: World, sent: Workload, profile: TruthProfile): Trut
     }
   }
   return out;
+}
+
+/** Every event's enhanced status, Message-ID (where the truth knows it), sender and cause equal the truth row with its key. */
+export function expectDetails(events: readonly RejectionEvent[], rows: readonly Truth[]): void {
+  const byKey = new Map(rows.map((t) => [key(t), t]));
+  for (const e of events) {
+    const t = byKey.get(key(e))!;
+    expect({ r: e.recipient, enhanced: e.enhancedStatus, messageId: t.messageId === null ? null : e.messageId, sender: e.sender, subtype: e.classification?.subtype }).toEqual({
+      r: t.recipient,
+      enhanced: t.enhanced,
+      messageId: t.messageId,
+      sender: t.sender,
+      subtype: t.subtype,
+    });
+  }
+}
+
+/** Each event's other recipients have the outcome the providers' journal says (delivered or not). */
+export function expectOtherRecipients(events: readonly RejectionEvent[], world: World): void {
+  const journalOk = new Set(world.journal.filter((j) => j.code === 250 && j.stage === 'end_of_data').map((j) => j.recipient));
+  let checked = 0;
+  for (const e of events) {
+    for (const o of e.message!.otherRecipients) {
+      const status = journalOk.has(o.address) ? 'sent' : 'bounced';
+      expect(`${o.address} ${o.status}`).toBe(`${o.address} ${status}`);
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(10);
 }

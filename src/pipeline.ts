@@ -1,6 +1,11 @@
 /**
- * The one file that connects streams (STYLE.md): sources -> lines -> parser -> year clock ->
- * correlator -> code filter -> consumers. Everything else is a pure step or a sink.
+ * The one file that connects streams (STYLE.md): sources -> lines -> unwrapping (journald, Docker)
+ * -> parser -> year clock -> correlator -> code filter -> consumers. Everything else is a pure step
+ * or a sink.
+ *
+ * `Pipeline` is push-based so that batch runs (`runPipeline`, one input after another) and `tail`
+ * (lines from many followed files as they are written, plus clock ticks) share every step: batch
+ * output is what a live run over the same lines emits.
  */
 import type { Readable } from 'node:stream';
 import { parsers } from '../parsers/index.js';
@@ -9,11 +14,12 @@ import { classify } from './classify/classify.js';
 import { EximCorrelator } from './correlate/exim.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
-import { readLines, type Line } from './framing/lines.js';
+import { LineSplitter, readLineBatches, type Line } from './framing/lines.js';
+import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { openInput } from './input/open.js';
-import type { InputSource } from './input/resolve.js';
+import { rotationKey, type InputSource } from './input/resolve.js';
 import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
 import type { Format, Parser } from './model/parser.js';
 
@@ -30,11 +36,13 @@ const CORRELATORS: Readonly<Record<Format, new (sink: CorrelatorSink, options?: 
   exim: EximCorrelator,
 };
 
-/** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank + continuation. */
+/** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank + continuation + joined. */
 export interface InputSummary {
   path: string;
   format: Format | null;
-  compression: 'gzip' | null;
+  compression: 'gzip' | 'bzip2' | 'xz' | 'zstd' | null;
+  /** The JSON wrapper the lines came in (journald export, Docker json-file), or null for plain lines. */
+  wrapper: Wrapper | null;
   lines: number;
   records: number;
   unsupported: number;
@@ -46,10 +54,14 @@ export interface InputSummary {
   blank: number;
   /** Lines that continue the entry before them (Exim rejectlog header dumps, stderr `LOG:` headers). */
   continuation: number;
+  /** Docker records that were pieces of a longer line, joined into the line that follows them. */
+  joined: number;
   /** How the format was chosen: `sniffed` from the first lines, or `forced` by --format. */
   formatChoice: 'sniffed' | 'forced';
   /** Lines cut at the length cap (still decoded and counted above). */
   truncated: number;
+  /** journald records whose MESSAGE was null (longer than 4096 bytes, exported without -a). */
+  messageMissing: number;
   yearSource: YearSource | null;
   firstTime: string | null;
   lastTime: string | null;
@@ -114,70 +126,379 @@ function chooseParser(sample: readonly string[]): Parser | null {
   return best;
 }
 
+export function emptySummary(path: string, forced: boolean): InputSummary {
+  return {
+    path,
+    format: null,
+    compression: null,
+    wrapper: null,
+    lines: 0,
+    records: 0,
+    unsupported: 0,
+    unsupportedByDaemon: {},
+    otherPrograms: 0,
+    otherByProgram: {},
+    malformed: 0,
+    malformedExamples: [],
+    blank: 0,
+    continuation: 0,
+    joined: 0,
+    formatChoice: forced ? 'forced' : 'sniffed',
+    truncated: 0,
+    messageMissing: 0,
+    yearSource: null,
+    firstTime: null,
+    lastTime: null,
+    warnings: [],
+  };
+}
+
+/**
+ * One stream of lines: a batch input file, or a followed path in `tail` (which stays the same
+ * channel across rotations). It owns the year clock, the format choice and the summary.
+ */
+export class Channel {
+  readonly summary: InputSummary;
+  parser: Parser | null = null;
+  correlator: Correlator | null = null;
+  /** Undecided until the first lines are seen (the wrapper is chosen before the format). */
+  unwrapper: Unwrapper | null | undefined = undefined;
+  /** Lines kept while the format is being chosen. */
+  readonly sample: { line: Line; identity: string }[] = [];
+  /** When the first sample line arrived (wall clock): `tail` decides on fewer lines after a while. */
+  sampleSinceMs = 0;
+  firstMs = Infinity;
+  lastMs = -Infinity;
+  /** Identity of the file the latest line came from. */
+  identity = 'unknown';
+
+  constructor(
+    readonly path: string,
+    readonly clock: YearClock,
+    forced: boolean,
+  ) {
+    this.summary = emptySummary(path, forced);
+    this.summary.warnings = clock.warnings;
+  }
+
+  /** Offset from which every line of the current file has been fully handled (for checkpoints). */
+  safeOffset(readTo: number): number {
+    const held = this.unwrapper?.heldFrom ?? null;
+    const sampled = this.sample.length > 0 ? this.sample[0]!.line.offset : null;
+    return Math.min(readTo, held ?? Infinity, sampled ?? Infinity);
+  }
+}
+
+type Queued = { kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord };
+
+export class Pipeline {
+  private readonly queue: Queued[] = [];
+  private readonly engine: OnsetEngine | null;
+  private readonly sink: CorrelatorSink;
+  /** One correlator per format, shared by that format's inputs so rotated sets stay joined. */
+  private readonly correlators = new Map<Format, Correlator>();
+  private readonly channels: Channel[] = [];
+  private eventsSeen = 0;
+  private eventsEmitted = 0;
+  /** Latest log time handled, for advancing onset detection while a live log is quiet. */
+  private latestMs = -Infinity;
+  stopped = false;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    private readonly consumer: PipelineConsumer,
+  ) {
+    this.engine =
+      options.onsets === false
+        ? null
+        : new OnsetEngine((r) => this.queue.push({ kind: 'onset', r }), {
+            ...(options.onsets ?? {}),
+            ...(consumer.unit !== undefined ? { onUnit: (u: DeliveryUnit) => consumer.unit!(u) } : {}),
+          });
+    this.sink = {
+      event: (e) => {
+        this.eventsSeen++;
+        if (e.code === null || !options.codes.matches(e.code)) return;
+        if (options.classify !== false) {
+          e.classification = classify({
+            reply: e.reply,
+            direction: e.direction,
+            stage: e.stage,
+            code: e.code,
+            enhancedStatus: e.enhancedStatus,
+            remoteHost: e.remote?.name ?? null,
+            recipientDomain: e.recipientDomain,
+          });
+        }
+        this.queue.push({ kind: 'event', e });
+      },
+      outcome: (domain, status) => consumer.outcome(domain, status),
+      ...(this.engine === null ? {} : { attempt: (a: DeliveryAttempt) => this.engine!.attempt(a) }),
+    };
+  }
+
+  /** A new channel. `anchor` places BSD timestamps in a year (FORMATS.md 0.2). */
+  channel(path: string, anchor: YearAnchor): Channel {
+    const forced = this.options.format !== undefined;
+    const ch = new Channel(path, new YearClock(anchor), forced);
+    if (forced) {
+      ch.parser = parsers.find((p) => p.format === this.options.format) ?? null;
+      if (ch.parser !== null) ch.correlator = this.correlatorFor(ch.parser.format);
+    }
+    this.channels.push(ch);
+    return ch;
+  }
+
+  private correlatorFor(format: Format): Correlator {
+    let c = this.correlators.get(format);
+    if (c === undefined) {
+      c = new CORRELATORS[format](this.sink, this.options.correlator);
+      this.correlators.set(format, c);
+    }
+    return c;
+  }
+
+  /** Hands lines of one channel to the pipeline; `identity` is their file's (framing/lines.ts). */
+  async lines(ch: Channel, lines: readonly Line[], identity: string): Promise<void> {
+    const stop = this.options.shouldStop;
+    for (const line of lines) {
+      if (this.stopped) return;
+      if (ch.parser === null || ch.unwrapper === undefined) {
+        if (ch.sample.length === 0) ch.sampleSinceMs = Date.now();
+        ch.sample.push({ line, identity });
+        if (ch.sample.length < SNIFF_LINES) continue;
+        this.decide(ch);
+        await this.replaySample(ch);
+      } else {
+        this.handle(ch, line, identity);
+      }
+      if (this.queue.length > 0) await this.drain();
+      if (stop !== undefined && stop()) this.stopped = true;
+    }
+  }
+
+  /** The end of one input (batch): decides its format if still open and flushes a joined line. */
+  async endInput(ch: Channel): Promise<void> {
+    if (this.stopped) return;
+    if (ch.parser === null || ch.unwrapper === undefined) {
+      this.decide(ch);
+      await this.replaySample(ch);
+    }
+    const rest = ch.unwrapper?.end() ?? null;
+    if (rest !== null && rest.kind === 'line') {
+      // An unfinished Docker line at the end of input: its last piece, counted as joined, is the line.
+      ch.summary.joined--;
+      this.decodeLine(ch, rest.line, rest.text, ch.identity);
+    }
+    await this.drain();
+    this.finishSummary(ch);
+  }
+
+  /** Chooses the wrapper and the format from the sample (at SNIFF_LINES lines, or earlier when told). */
+  private decide(ch: Channel): void {
+    const texts = ch.sample.map((s) => s.line.text);
+    if (ch.unwrapper === undefined) {
+      const wrapper = sniffWrapper(texts);
+      ch.unwrapper = wrapper === null ? null : new Unwrapper(wrapper);
+      ch.summary.wrapper = wrapper;
+    }
+    if (ch.parser === null) {
+      const plain: string[] = [];
+      if (ch.unwrapper === null) plain.push(...texts);
+      else {
+        // Sniff on unwrapped texts with a scratch unwrapper, so the real one sees each record once.
+        const scratch = new Unwrapper(ch.unwrapper.kind);
+        for (const s of ch.sample) {
+          const u = scratch.unwrap(s.line);
+          if (u.kind === 'line') plain.push(u.text);
+        }
+      }
+      ch.parser = chooseParser(plain) ?? parsers[0]!;
+      ch.correlator = this.correlatorFor(ch.parser.format);
+    }
+  }
+
+  private async replaySample(ch: Channel): Promise<void> {
+    for (const s of ch.sample.splice(0)) {
+      this.handle(ch, s.line, s.identity);
+      if (this.queue.length > 0) await this.drain();
+    }
+  }
+
+  private handle(ch: Channel, line: Line, identity: string): void {
+    const summary = ch.summary;
+    summary.lines++;
+    ch.identity = identity;
+    if (line.truncated) summary.truncated++;
+    if (ch.unwrapper === null || ch.unwrapper === undefined) {
+      this.decodeLine(ch, line, line.text, identity);
+      return;
+    }
+    const u = ch.unwrapper.unwrap(line);
+    summary.messageMissing = ch.unwrapper.messageMissing;
+    if (u.kind === 'held') summary.joined++;
+    else if (u.kind === 'malformed') this.malformed(summary, line, u.reason);
+    else this.decodeLine(ch, u.line, u.text, identity);
+  }
+
+  private malformed(summary: InputSummary, line: Line, reason: string): void {
+    summary.malformed++;
+    if (summary.malformedExamples.length < MAX_MALFORMED_EXAMPLES) {
+      summary.malformedExamples.push({ line: line.number, reason, excerpt: line.text.slice(0, 160) });
+    }
+  }
+
+  /** Decodes one (unwrapped) line, already counted in `lines`. */
+  private decodeLine(ch: Channel, line: Line, text: string, identity: string): void {
+    const summary = ch.summary;
+    const d = ch.parser!.decode(text);
+    switch (d.type) {
+      case 'blank':
+        summary.blank++;
+        return;
+      case 'continuation':
+        summary.continuation++;
+        return;
+      case 'malformed':
+        this.malformed(summary, line, d.reason);
+        return;
+      case 'other':
+        summary.otherPrograms++;
+        bump(summary.otherByProgram, d.program);
+        return;
+      case 'unsupported':
+        summary.unsupported++;
+        bump(summary.unsupportedByDaemon, d.daemon);
+        return;
+      case 'record': {
+        summary.records++;
+        const t = ch.clock.resolve(d.envelope.time);
+        if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
+        if (t.epochMs !== null) {
+          if (t.epochMs < ch.firstMs) ch.firstMs = t.epochMs;
+          if (t.epochMs > ch.lastMs) ch.lastMs = t.epochMs;
+          if (t.epochMs > this.latestMs) this.latestMs = t.epochMs;
+        }
+        ch.correlator!.push({
+          record: d.record,
+          envelope: d.envelope,
+          daemon: d.daemon,
+          timeMs: t.epochMs,
+          yearSource: t.yearSource,
+          source: { format: ch.parser!.format, file: ch.path, line: line.number, offset: line.offset, identity },
+          raw: text,
+        });
+      }
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const item = this.queue.shift()!;
+      let p: void | Promise<void>;
+      if (item.kind === 'event') {
+        this.eventsEmitted++;
+        p = this.consumer.event(item.e);
+      } else {
+        p = this.consumer.onset?.(item.r);
+      }
+      if (p !== undefined) await p;
+    }
+  }
+
+  private finishSummary(ch: Channel): void {
+    const summary = ch.summary;
+    if (ch.firstMs !== Infinity) {
+      summary.firstTime = new Date(ch.firstMs).toISOString();
+      summary.lastTime = new Date(ch.lastMs).toISOString();
+    }
+    summary.format = ch.parser === null || summary.records + summary.unsupported === 0 ? null : ch.parser.format;
+    if (summary.lines > 0 && summary.format === null && !summary.warnings.includes(NOT_RECOGNISED)) {
+      summary.warnings.push(NOT_RECOGNISED);
+    }
+  }
+
+  /**
+   * Live mode's clock: decides formats of channels that have waited `sniffWaitMs` with fewer lines
+   * than a full sample, releases correlation waits older than `maxWaitMs` (wall clock), and when the
+   * log has been quiet, lets onset detection's unit window pass as if the log had gone on.
+   */
+  async tick(nowMs: number, opts: { sniffWaitMs: number; maxWaitMs: number; quietForMs: number }): Promise<void> {
+    for (const ch of this.channels) {
+      if (ch.sample.length > 0 && nowMs - ch.sampleSinceMs >= opts.sniffWaitMs) {
+        this.decide(ch);
+        await this.replaySample(ch);
+      }
+    }
+    for (const c of this.correlators.values()) c.expireWaiting?.(nowMs, opts.maxWaitMs);
+    if (this.engine !== null && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
+    await this.drain();
+  }
+
+  /** Oldest source offset still waiting in a correlator, per source identity (for checkpoints). */
+  waitingFrom(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const c of this.correlators.values()) {
+      for (const [identity, offset] of c.waitingFrom?.() ?? []) {
+        const prev = out.get(identity);
+        if (prev === undefined || offset < prev) out.set(identity, offset);
+      }
+    }
+    return out;
+  }
+
+  /** Closes every open message and onset window, emits what waits, and returns the run's figures. */
+  async finish(): Promise<PipelineResult> {
+    if (!this.stopped) {
+      for (const ch of this.channels) {
+        if (ch.sample.length > 0) {
+          this.decide(ch);
+          await this.replaySample(ch);
+        }
+      }
+      for (const c of this.correlators.values()) c.flush();
+      this.engine?.flush();
+      await this.drain();
+    }
+    for (const ch of this.channels) this.finishSummary(ch);
+    const correlation: CorrelatorStats = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, releasedWaiting: 0, nonRefusingActions: {} };
+    for (const c of this.correlators.values()) {
+      const st = c.stats;
+      correlation.messagesOpened += st.messagesOpened;
+      correlation.messagesClosed += st.messagesClosed;
+      correlation.evictedIdle += st.evictedIdle;
+      correlation.evictedOverflow += st.evictedOverflow;
+      correlation.openAtEnd += st.openAtEnd;
+      correlation.releasedWaiting += st.releasedWaiting;
+      for (const [k, v] of Object.entries(st.nonRefusingActions)) correlation.nonRefusingActions[k] = (correlation.nonRefusingActions[k] ?? 0) + v;
+    }
+    return {
+      inputs: this.channels.map((c) => c.summary),
+      correlation,
+      eventsSeen: this.eventsSeen,
+      eventsEmitted: this.eventsEmitted,
+      onsetStats: this.engine?.stats ?? null,
+      stopped: this.stopped,
+    };
+  }
+
+  /** The figures so far, without closing anything (tail's periodic summary). */
+  snapshot(): { inputs: InputSummary[]; eventsSeen: number; eventsEmitted: number; onsetStats: OnsetEngine['stats'] | null } {
+    return { inputs: this.channels.map((c) => c.summary), eventsSeen: this.eventsSeen, eventsEmitted: this.eventsEmitted, onsetStats: this.engine?.stats ?? null };
+  }
+}
+
+const NOT_RECOGNISED = 'no line of this input was recognised as a supported mail log format';
+
+/** Batch: reads the sources one after another (rotated sets oldest first) through one pipeline. */
 export async function runPipeline(
   sources: readonly InputSource[],
   options: PipelineOptions,
   consumer: PipelineConsumer,
 ): Promise<PipelineResult> {
-  const queue: ({ kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord })[] = [];
-  const engine =
-    options.onsets === false
-      ? null
-      : new OnsetEngine((r) => queue.push({ kind: 'onset', r }), {
-          ...(options.onsets ?? {}),
-          ...(consumer.unit !== undefined ? { onUnit: (u: DeliveryUnit) => consumer.unit!(u) } : {}),
-        });
-  let eventsSeen = 0;
-  let eventsEmitted = 0;
-  const sink: CorrelatorSink = {
-      event(e) {
-        eventsSeen++;
-        if (e.code === null || !options.codes.matches(e.code)) return;
-        if (options.classify === false) {
-          queue.push({ kind: 'event', e });
-          return;
-        }
-        e.classification = classify({
-          reply: e.reply,
-          direction: e.direction,
-          stage: e.stage,
-          code: e.code,
-          enhancedStatus: e.enhancedStatus,
-          remoteHost: e.remote?.name ?? null,
-          recipientDomain: e.recipientDomain,
-        });
-        queue.push({ kind: 'event', e });
-      },
-      outcome: (domain, status) => consumer.outcome(domain, status),
-      ...(engine === null ? {} : { attempt: (a: DeliveryAttempt) => engine.attempt(a) }),
-    };
-  // One correlator per format, shared by that format's inputs so rotated sets stay joined.
-  const correlators = new Map<Format, Correlator>();
-  const correlatorFor = (format: Format): Correlator => {
-    let c = correlators.get(format);
-    if (c === undefined) {
-      c = new CORRELATORS[format](sink, options.correlator);
-      correlators.set(format, c);
-    }
-    return c;
-  };
-  const drain = async () => {
-    while (queue.length > 0) {
-      const item = queue.shift()!;
-      let p: void | Promise<void>;
-      if (item.kind === 'event') {
-        eventsEmitted++;
-        p = consumer.event(item.e);
-      } else {
-        p = consumer.onset?.(item.r);
-      }
-      if (p !== undefined) await p;
-    }
-  };
-  const stop = options.shouldStop ?? (() => false);
-  const inputs: InputSummary[] = [];
-  let stopped = false;
-
+  const pipeline = new Pipeline(options, consumer);
+  // A Docker line split across a rotation continues in the next file of the same rotated set.
+  const unwrappers = new Map<string, Unwrapper | null>();
   for (const source of sources) {
     const opened = await openInput(source, options.stdin);
     const anchor: YearAnchor =
@@ -186,134 +507,30 @@ export async function runPipeline(
         : opened.mtimeMs !== null
           ? { kind: 'mtime', epochMs: opened.mtimeMs }
           : { kind: 'now', epochMs: options.nowMs ?? Date.now() };
-    const clock = new YearClock(anchor);
-    const summary: InputSummary = {
-      path: source.path,
-      format: null,
-      compression: opened.compression,
-      lines: 0,
-      records: 0,
-      unsupported: 0,
-      unsupportedByDaemon: {},
-      otherPrograms: 0,
-      otherByProgram: {},
-      malformed: 0,
-      malformedExamples: [],
-      blank: 0,
-      continuation: 0,
-      formatChoice: options.format === undefined ? 'sniffed' : 'forced',
-      truncated: 0,
-      yearSource: null,
-      firstTime: null,
-      lastTime: null,
-      warnings: clock.warnings,
-    };
-    inputs.push(summary);
-
-    let parser: Parser | null = options.format === undefined ? null : (parsers.find((p) => p.format === options.format) ?? null);
-    let correlator: Correlator | null = parser === null ? null : correlatorFor(parser.format);
-    const sample: Line[] = [];
-    const choose = () => {
-      parser = chooseParser(sample.map((l) => l.text)) ?? parsers[0]!;
-      correlator = correlatorFor(parser.format);
-    };
-    let firstMs = Infinity;
-    let lastMs = -Infinity;
-    /** Decodes one line; true when the correlator queued events to drain. */
-    const handle = (line: Line): boolean => {
-      summary.lines++;
-      if (line.truncated) summary.truncated++;
-      const d = parser!.decode(line.text);
-      switch (d.type) {
-        case 'blank':
-          summary.blank++;
-          return false;
-        case 'continuation':
-          summary.continuation++;
-          return false;
-        case 'malformed':
-          summary.malformed++;
-          if (summary.malformedExamples.length < MAX_MALFORMED_EXAMPLES) {
-            summary.malformedExamples.push({ line: line.number, reason: d.reason, excerpt: line.text.slice(0, 160) });
-          }
-          return false;
-        case 'other':
-          summary.otherPrograms++;
-          bump(summary.otherByProgram, d.program);
-          return false;
-        case 'unsupported':
-          summary.unsupported++;
-          bump(summary.unsupportedByDaemon, d.daemon);
-          return false;
-        case 'record': {
-          summary.records++;
-          const t = clock.resolve(d.envelope.time);
-          if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
-          if (t.epochMs !== null) {
-            if (t.epochMs < firstMs) firstMs = t.epochMs;
-            if (t.epochMs > lastMs) lastMs = t.epochMs;
-          }
-          correlator!.push({
-            record: d.record,
-            envelope: d.envelope,
-            daemon: d.daemon,
-            timeMs: t.epochMs,
-            yearSource: t.yearSource,
-            source: { format: parser!.format, file: source.path, line: line.number },
-            raw: line.text,
-          });
-          return queue.length > 0;
-        }
-      }
-    };
-
-    const lines = readLines(opened.stream);
+    const ch = pipeline.channel(source.path, anchor);
+    ch.summary.compression = opened.compression;
+    const base = source.kind === 'file' ? rotationKey(source.path).base : '-';
+    const carried = unwrappers.get(base);
+    if (carried !== undefined && carried !== null && carried.heldFrom !== null) {
+      ch.unwrapper = carried;
+      ch.summary.wrapper = carried.kind;
+    }
+    const splitter = new LineSplitter();
     try {
-      for await (const line of lines) {
-        if (parser === null) {
-          sample.push(line);
-          if (sample.length < SNIFF_LINES) continue;
-          choose();
-          for (const l of sample.splice(0)) if (handle(l)) await drain();
-        } else if (handle(line)) {
-          await drain();
-        }
-        if (stop()) {
-          stopped = true;
-          break;
-        }
-      }
-      if (parser === null && !stopped) {
-        choose();
-        for (const l of sample.splice(0)) if (handle(l)) await drain();
+      for await (const batch of readLineBatches(opened.stream, splitter)) {
+        await pipeline.lines(ch, batch, splitter.identity ?? 'unknown');
+        if (pipeline.stopped) break;
       }
     } finally {
       if (source.kind === 'file') opened.stream.destroy();
     }
-    if (firstMs !== Infinity) {
-      summary.firstTime = new Date(firstMs).toISOString();
-      summary.lastTime = new Date(lastMs).toISOString();
-    }
-    summary.format = parser === null || summary.records + summary.unsupported === 0 ? null : parser.format;
-    if (summary.lines > 0 && summary.format === null) {
-      clock.warnings.push('no line of this input was recognised as a supported mail log format');
-    }
-    if (stopped) break;
+    if (pipeline.stopped) break;
+    if (ch.unwrapper !== undefined && ch.unwrapper !== null && ch.unwrapper.heldFrom !== null) {
+      // Keep the unfinished Docker line for the next file of the set; the summary still closes.
+      unwrappers.set(base, ch.unwrapper);
+      ch.unwrapper = new Unwrapper(ch.unwrapper.kind);
+    } else unwrappers.set(base, ch.unwrapper ?? null);
+    await pipeline.endInput(ch);
   }
-  if (!stopped) {
-    for (const c of correlators.values()) c.flush();
-    engine?.flush();
-    await drain();
-  }
-  const correlation: CorrelatorStats = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, nonRefusingActions: {} };
-  for (const c of correlators.values()) {
-    const st = c.stats;
-    correlation.messagesOpened += st.messagesOpened;
-    correlation.messagesClosed += st.messagesClosed;
-    correlation.evictedIdle += st.evictedIdle;
-    correlation.evictedOverflow += st.evictedOverflow;
-    correlation.openAtEnd += st.openAtEnd;
-    for (const [k, v] of Object.entries(st.nonRefusingActions)) correlation.nonRefusingActions[k] = (correlation.nonRefusingActions[k] ?? 0) + v;
-  }
-  return { inputs, correlation, eventsSeen, eventsEmitted, onsetStats: engine?.stats ?? null, stopped };
+  return pipeline.finish();
 }

@@ -56,12 +56,13 @@ describe('mta550 analyze (built CLI)', () => {
     const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'ndjson', '--year', '2024', '-q']);
     const gz = run(['analyze', path.join(tmp, 'mail.log.1.gz'), '-o', 'ndjson', '--year', '2024', '-q']);
     const strip = (s: string) => s.trim().split('\n').map((l) => {
-      const { id, source, ...rest } = JSON.parse(l) as { id: string; source: unknown };
-      void id;
-      void source;
-      return rest;
+      const { source, ...rest } = JSON.parse(l) as { source: { file: string } };
+      return { ...rest, source: { ...source, file: null } };
     });
+    // Same content, same identity and offsets: the rotated, compressed copy keeps its event ids.
     expect(strip(gz.stdout)).toEqual(strip(plain.stdout));
+    const piped = run(['analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], LOG);
+    expect(strip(piped.stdout)).toEqual(strip(plain.stdout));
   });
 
   it('reads - (standard input), plain or gzipped', () => {
@@ -70,7 +71,7 @@ describe('mta550 analyze (built CLI)', () => {
   });
 
   it('reads piped standard input when no input is named', () => {
-    expect(run(['analyze', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4}');
+    expect(run(['analyze', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4,"offset":302,');
   });
 
   it('prints the text report with --output text', () => {

@@ -119,7 +119,8 @@ export class EximCorrelator extends TableCorrelator {
       codeInferred = true;
     }
     if (code < 500 || code > 599) return;
-    m.pending.push(
+    this.table.addPending(
+      m,
       baseEvent(o, {
         direction: 'outbound',
         outcome: status,
@@ -181,7 +182,7 @@ export class EximCorrelator extends TableCorrelator {
     if (m.sender === null) m.sender = r.sender;
     if (m.client === null) m.client = clientRef(r.host);
     m.sawStart = true;
-    m.pending.push(event);
+    this.table.addPending(m, event);
     this.table.close(m, true);
   }
 }

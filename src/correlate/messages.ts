@@ -35,6 +35,11 @@ export interface CorrelatorOptions {
   idleTimeoutMs?: number;
   /** Most other recipients listed on an event (default 50); the counts by status cover all of them. */
   maxListedRecipients?: number;
+  /**
+   * Wall clock for live mode: when given, events waiting for their message to close are timed so
+   * `expireWaiting` can release them after a bounded delay (tail). Batch runs wait for the close.
+   */
+  clock?: () => number;
 }
 
 export interface CorrelatorStats {
@@ -43,6 +48,8 @@ export interface CorrelatorStats {
   evictedIdle: number;
   evictedOverflow: number;
   openAtEnd: number;
+  /** Live mode: events released after waiting the maximum time for their message to close. */
+  releasedWaiting: number;
   /** Postfix actions that refuse nothing (`reject_warning`, `discard`, `hold`...), by action. */
   nonRefusingActions: Record<string, number>;
 }
@@ -61,6 +68,10 @@ export interface Correlator {
   push(o: Observation): void;
   /** Closes every open message, emitting what waits; call at the end of input. */
   flush(): void;
+  /** Live mode: emits events that have waited `maxWaitMs` or more (their message stays open). */
+  expireWaiting?(nowMs: number, maxWaitMs: number): void;
+  /** The oldest source offset of a waiting event, per source identity. */
+  waitingFrom?(): Map<string, number>;
 }
 
 export type ClientRef = HostRef & { helo: string | null };
@@ -81,10 +92,13 @@ export interface MessageState {
   links: MessageLinks;
   /** The line that starts the message (arrival, client=, qmgr from=) was seen. */
   sawStart: boolean;
+  /** Live mode: wall time when the oldest of `pending` started waiting. */
+  waitingSince: number | null;
 }
 
-export function eventId(source: SourceRef, raw: string): string {
-  return createHash('sha256').update(`${source.file}\n${source.line}\n${raw}`).digest('hex').slice(0, 20);
+/** The event id: source identity, byte offset and recipient (one line can refuse several recipients). */
+export function eventId(source: SourceRef, recipient: string | null): string {
+  return createHash('sha256').update(`${source.identity}\n${source.offset}\n${recipient ?? ''}`).digest('hex').slice(0, 20);
 }
 
 /** A three-digit code for a refusal the log gave none for (see README "Reply codes"). */
@@ -101,7 +115,7 @@ export function baseEvent(
   fields: Omit<RejectionEvent, 'id' | 'time' | 'yearSource' | 'source' | 'mta' | 'raw' | 'message' | 'classification' | 'messageId'>,
 ): RejectionEvent {
   return {
-    id: eventId(o.source, o.raw),
+    id: eventId(o.source, fields.recipient),
     time: o.timeMs === null ? null : new Date(o.timeMs).toISOString(),
     yearSource: o.yearSource,
     source: o.source,
@@ -124,6 +138,9 @@ export class MessageTable {
    * seen, so inputs that go back in time (unrelated files) do not evict everything.
    */
   private nowMs: number | null = null;
+  private readonly clock: (() => number) | undefined;
+  /** Live mode: messages with waiting events, oldest wait first (entries of closed messages are skipped). */
+  private readonly waiting: MessageState[] = [];
   /** When idle eviction last ran: it runs at most once per minute of log time. */
   private lastEvictionMs = -Infinity;
   readonly stats: CorrelatorStats = {
@@ -132,6 +149,7 @@ export class MessageTable {
     evictedIdle: 0,
     evictedOverflow: 0,
     openAtEnd: 0,
+    releasedWaiting: 0,
     nonRefusingActions: {},
   };
 
@@ -142,6 +160,7 @@ export class MessageTable {
     this.maxOpen = options.maxOpenMessages ?? 100_000;
     this.idleMs = options.idleTimeoutMs ?? 6 * 3600 * 1000;
     this.maxListed = options.maxListedRecipients ?? 50;
+    this.clock = options.clock;
   }
 
   get size(): number {
@@ -180,6 +199,7 @@ export class MessageTable {
         pending: [],
         links: { parentQueueId: null, relation: null, queueIdChain: [queueId], notificationQueueId: null },
         sawStart: false,
+        waitingSince: null,
       };
       this.stats.messagesOpened++;
       this.open.set(key, m);
@@ -194,6 +214,42 @@ export class MessageTable {
       if (timeMs !== null) m.lastSeenMs = timeMs;
     }
     return m;
+  }
+
+  /** Holds an event until its message closes (or, live, until it has waited long enough). */
+  addPending(m: MessageState, e: RejectionEvent): void {
+    m.pending.push(e);
+    if (this.clock !== undefined && m.waitingSince === null) {
+      m.waitingSince = this.clock();
+      this.waiting.push(m);
+    }
+  }
+
+  /** Emits the events that have waited `maxWaitMs` with what is known now; the message stays open. */
+  expireWaiting(nowMs: number, maxWaitMs: number): void {
+    while (this.waiting.length > 0) {
+      const m = this.waiting[0]!;
+      if (m.pending.length > 0 && m.waitingSince !== null && nowMs - m.waitingSince < maxWaitMs) break;
+      this.waiting.shift();
+      if (m.pending.length === 0 || m.waitingSince === null) continue; // closed meanwhile
+      this.stats.releasedWaiting += m.pending.length;
+      const events = m.pending;
+      m.pending = [];
+      m.waitingSince = null;
+      for (const e of events) this.sink.event(this.complete(e, m, false));
+    }
+  }
+
+  /** The oldest offset of a waiting event per source identity (live mode only). */
+  waitingFrom(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const m of this.waiting) {
+      for (const e of m.pending) {
+        const prev = out.get(e.source.identity);
+        if (prev === undefined || e.source.offset < prev) out.set(e.source.identity, e.source.offset);
+      }
+    }
+    return out;
   }
 
   /** Records a recipient's latest status (re-inserted so the map keeps last-touched order). */
@@ -230,7 +286,10 @@ export class MessageTable {
   close(m: MessageState, ended: boolean): void {
     this.open.delete(m.key);
     this.stats.messagesClosed++;
-    for (const e of m.pending) this.sink.event(this.complete(e, m, ended));
+    const events = m.pending;
+    m.pending = [];
+    m.waitingSince = null;
+    for (const e of events) this.sink.event(this.complete(e, m, ended));
   }
 
   flush(): void {
@@ -296,6 +355,14 @@ export abstract class TableCorrelator implements Correlator {
 
   flush(): void {
     this.table.flush();
+  }
+
+  expireWaiting(nowMs: number, maxWaitMs: number): void {
+    this.table.expireWaiting(nowMs, maxWaitMs);
+  }
+
+  waitingFrom(): Map<string, number> {
+    return this.table.waitingFrom();
   }
 
   /** Applies one observation of this MTA's records to the table. */

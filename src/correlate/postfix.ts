@@ -121,7 +121,8 @@ export class PostfixCorrelator extends TableCorrelator {
     }
     if (code === null || code < 500 || code > 599) return;
 
-    m.pending.push(
+    this.table.addPending(
+      m,
       baseEvent(o, {
         direction: 'outbound',
         outcome: r.status,
@@ -194,7 +195,7 @@ export class PostfixCorrelator extends TableCorrelator {
         relay: null,
       });
       if (m === null) this.sink.event(event);
-      else m.pending.push(event);
+      else this.table.addPending(m, event);
     }
     if (endsMessage) this.table.close(m, true);
   }

@@ -15,6 +15,13 @@ export interface SourceRef {
   file: string;
   /** 1-based line number within that file. */
   line: number;
+  /** Byte offset of the line in the file (after decompression). */
+  offset: number;
+  /**
+   * The file's identity: a hash of its first line (framing/lines.ts), the same for a renamed,
+   * rotated or compressed copy. With the offset it makes event ids stable across batch and tail runs.
+   */
+  identity: string;
 }
 
 /** The outcome of one recipient of the same message, as the correlator last saw it. */
@@ -42,7 +49,10 @@ export interface MessageLinks {
 
 /** One refused recipient (or one refused transaction for MAIL/CONNECT-stage refusals). */
 export interface RejectionEvent {
-  /** Deterministic: a hash of the source path, line number and raw line. */
+  /**
+   * Deterministic: a hash of the source's identity, the line's byte offset and the recipient, so the
+   * same line read again (a restart, a batch run over the rotated file) gives the same id.
+   */
   id: string;
   /** ISO 8601 in UTC, null when the line carries no time. */
   time: string | null;

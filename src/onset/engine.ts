@@ -237,6 +237,15 @@ export class OnsetEngine {
     this.release(this.latest - this.unitWindowMs);
   }
 
+  /**
+   * Live mode: the log has been quiet, so let time pass up to `timeMs` as if it had gone on (units
+   * whose window closed by then are decided).
+   */
+  advance(timeMs: number): void {
+    if (timeMs > this.latest) this.latest = timeMs;
+    this.release(this.latest - this.unitWindowMs);
+  }
+
   /** Releases every unit still being decided; call at the end of input. */
   flush(): void {
     this.release(Infinity);

@@ -155,7 +155,9 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   else if (!args.quiet && io.stderrIsTTY) io.stderr.write(unparsedSummary(result, result.eventsEmitted));
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
-  return EXIT.ok;
+  const failed = result.inputs.filter((i) => i.error !== undefined);
+  for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
+  return failed.length > 0 ? EXIT.runtime : EXIT.ok;
 }
 
 interface ExplainArgs {

@@ -14,11 +14,12 @@ import { classify } from './classify/classify.js';
 import { EximCorrelator } from './correlate/exim.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
-import { LineSplitter, readLineBatches, type Line } from './framing/lines.js';
+import { LineSplitter, ownString, readLineBatches, type Line } from './framing/lines.js';
 import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
-import { openInput } from './input/open.js';
+import { Mta550Error } from './errors.js';
+import { openInput, type Compression } from './input/open.js';
 import { rotationKey, type InputSource } from './input/resolve.js';
 import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
 import type { Format, Parser } from './model/parser.js';
@@ -40,7 +41,7 @@ const CORRELATORS: Readonly<Record<Format, new (sink: CorrelatorSink, options?: 
 export interface InputSummary {
   path: string;
   format: Format | null;
-  compression: 'gzip' | 'bzip2' | 'xz' | 'zstd' | null;
+  compression: Compression | null;
   /** The JSON wrapper the lines came in (journald export, Docker json-file), or null for plain lines. */
   wrapper: Wrapper | null;
   lines: number;
@@ -66,6 +67,8 @@ export interface InputSummary {
   firstTime: string | null;
   lastTime: string | null;
   warnings: string[];
+  /** A read error that ended this input early (everything before it was read); the run exits 1. */
+  error?: string;
 }
 
 export interface PipelineConsumer {
@@ -277,13 +280,19 @@ export class Pipeline {
     }
   }
 
-  /** The end of one input (batch): decides its format if still open and flushes a joined line. */
-  async endInput(ch: Channel): Promise<void> {
+  /** Decides the wrapper and format of a channel still sampling, on the lines it has. */
+  async settle(ch: Channel): Promise<void> {
     if (this.stopped) return;
     if (ch.parser === null || ch.unwrapper === undefined) {
       this.decide(ch);
       await this.replaySample(ch);
     }
+  }
+
+  /** The end of one input (batch): decides its format if still open and flushes a joined line. */
+  async endInput(ch: Channel): Promise<void> {
+    if (this.stopped) return;
+    await this.settle(ch);
     const rest = ch.unwrapper?.end() ?? null;
     if (rest !== null && rest.kind === 'line') {
       // An unfinished Docker line at the end of input: its last piece, counted as joined, is the line.
@@ -341,10 +350,10 @@ export class Pipeline {
     else this.decodeLine(ch, u.line, u.text, identity);
   }
 
-  private malformed(summary: InputSummary, line: Line, reason: string): void {
+  private malformed(summary: InputSummary, line: Line, reason: string, text = line.text): void {
     summary.malformed++;
     if (summary.malformedExamples.length < MAX_MALFORMED_EXAMPLES) {
-      summary.malformedExamples.push({ line: line.number, reason, excerpt: line.text.slice(0, 160) });
+      summary.malformedExamples.push({ line: line.number, reason, excerpt: ownString(text.slice(0, 160)) });
     }
   }
 
@@ -360,7 +369,7 @@ export class Pipeline {
         summary.continuation++;
         return;
       case 'malformed':
-        this.malformed(summary, line, d.reason);
+        this.malformed(summary, line, d.reason, text);
         return;
       case 'other':
         summary.otherPrograms++;
@@ -521,10 +530,16 @@ export async function runPipeline(
         await pipeline.lines(ch, batch, splitter.identity ?? 'unknown');
         if (pipeline.stopped) break;
       }
+    } catch (err) {
+      // A read error mid-file (a truncated .gz, a failing decompressor, an I/O error): what was read
+      // is kept, the error is recorded on the input, and the other inputs are still read.
+      if (!(err instanceof Mta550Error)) throw err;
+      ch.summary.error = err.message;
     } finally {
       if (source.kind === 'file') opened.stream.destroy();
     }
     if (pipeline.stopped) break;
+    await pipeline.settle(ch);
     if (ch.unwrapper !== undefined && ch.unwrapper !== null && ch.unwrapper.heldFrom !== null) {
       // Keep the unfinished Docker line for the next file of the set; the summary still closes.
       unwrappers.set(base, ch.unwrapper);

@@ -32,7 +32,13 @@ beforeAll(() => {
   tmp = mkdtempSync(path.join(tmpdir(), 'mta550-cli-'));
   writeFileSync(path.join(tmp, 'mail.log'), LOG);
   writeFileSync(path.join(tmp, 'mail.log.1.gz'), gzipSync(LOG));
-  writeFileSync(path.join(tmp, 'mail.log.2.bz2'), Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'));
+  for (const [ext, tool] of [['bz2', 'bzip2'], ['xz', 'xz'], ['zst', 'zstd']] as const) {
+    writeFileSync(path.join(tmp, `mail.log.3.${ext}`), spawnSync(tool, ['-c'], { input: LOG }).stdout);
+  }
+  writeFileSync(path.join(tmp, 'broken.log.bz2'), Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'));
+  // A gzip file cut in the middle: the lines before the cut are still read.
+  const gz = gzipSync(Array.from({ length: 400 }, (_, i) => LOG.replace(/5D0B7F3A19/g, (0x5d0b7f3a19 + i).toString(16).toUpperCase())).join(''));
+  writeFileSync(path.join(tmp, 'cut.log.gz'), gz.subarray(0, Math.floor(gz.length * 0.6)));
 });
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -95,10 +101,33 @@ describe('mta550 analyze (built CLI)', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('exits 1 and names the tool for a bzip2 file', () => {
-    const r = run(['analyze', path.join(tmp, 'mail.log.2.bz2')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/bzip2-compressed files are not read directly \(use: bzcat .* \| mta550 analyze -\)/);
+  it.each(['bz2', 'xz', 'zst'])('reads a .%s file (by content, through the system tool) with the same event ids', (ext) => {
+    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const packed = run(['analyze', path.join(tmp, `mail.log.3.${ext}`), '-o', 'ndjson', '--year', '2024', '-q']);
+    expect(packed.code).toBe(0);
+    const ids = (s: string) => s.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids(packed.stdout)).toEqual(ids(plain.stdout));
+    const piped = run(['analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], readFileSync(path.join(tmp, `mail.log.3.${ext}`)));
+    expect(ids(piped.stdout)).toEqual(ids(plain.stdout));
+  });
+
+  it('names the missing tool and the package to install when a decompressor is absent', () => {
+    const r = spawnSync(process.execPath, [CLI, 'analyze', path.join(tmp, 'mail.log.3.zst'), '-q'], { encoding: 'utf8', env: { PATH: '/nonexistent', TZ: 'UTC' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/zstd-compressed, and the zstd command is not installed \(apt-get install zstd, or: zstd -dc .* \| mta550 analyze -\)/);
+  });
+
+  it('reads everything before the damage of a corrupt or truncated file, then exits 1 with one message', () => {
+    const bz = run(['analyze', path.join(tmp, 'broken.log.bz2'), path.join(tmp, 'mail.log'), '-o', 'ndjson', '-q']);
+    expect(bz.code).toBe(1);
+    expect(bz.stderr).toMatch(/^mta550: cannot read .*broken\.log\.bz2: bzip2 -dc failed/);
+    expect(bz.stdout).toContain('"recipient":"dave@example.net"'); // the other input was still read
+    const cut = run(['analyze', path.join(tmp, 'cut.log.gz'), '-o', 'json', '-q']);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/^mta550: cannot read .*cut\.log\.gz: the gzip data ends early \(truncated file\)/);
+    const report = JSON.parse(cut.stdout) as { inputs: { lines: number; error: string }[] };
+    expect(report.inputs[0]!.lines).toBeGreaterThan(100);
+    expect(report.inputs[0]!.error).toMatch(/truncated/);
   });
 
   it.each([

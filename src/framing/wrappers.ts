@@ -9,11 +9,18 @@
  *   4096 bytes without `journalctl -a`: kept, counted as `messageMissing`). Any field may be an
  *   array when it had several values: the first one is used.
  * - Docker json-file: `{"log": "...\n", "stream": "stdout", "time": "..."}`; a line over 16 KiB is
- *   split into records whose `log` lacks the final newline, joined here until one ends with it.
+ *   split into records whose `log` lacks the final newline, joined here until one ends with it. A
+ *   yearless BSD timestamp inside is replaced by Docker's exact `time`.
  */
 import type { Line } from './lines.js';
 
 export type Wrapper = 'journald' | 'docker';
+
+/** A BSD syslog timestamp at the start of a line (no year, no zone): see `docker()`. */
+const BSD_PREFIX = /^\p{L}{3,5}\.? {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})? /u;
+
+/** Docker's `time`: RFC 3339 in UTC with 0-9 fraction digits. */
+const DOCKER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 /** Most bytes of a Docker line joined from pieces (1 MiB); beyond it the line is cut and counted. */
 const MAX_JOINED = 1024 * 1024;
@@ -130,7 +137,15 @@ export class Unwrapper {
     this.pieces = [];
     this.piecesLength = 0;
     this.firstPiece = null;
-    return { kind: 'line', text: joined.replace(/\r?\n$/, ''), line: { ...line, offset: start.offset, number: start.number } };
+    let text = joined.replace(/\r?\n$/, '');
+    // A BSD timestamp inside (Postfix's maillog_file to stdout) has no year and the container's
+    // zone; Docker's own time of the same line is exact UTC, so it replaces it.
+    const time = r['time'];
+    if (typeof time === 'string' && DOCKER_TIME.test(time)) {
+      const m = BSD_PREFIX.exec(text);
+      if (m !== null) text = time + ' ' + text.slice(m[0].length);
+    }
+    return { kind: 'line', text, line: { ...line, offset: start.offset, number: start.number } };
   }
 
   /** A Docker line still unfinished when the input ends: returned as it is. */

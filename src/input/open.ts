@@ -1,26 +1,32 @@
 /**
- * Opens a source as a byte stream, gunzipping when the first bytes say gzip (whatever the name),
- * and finds the anchor for BSD year inference: the file's mtime, or the mtime stored in the gzip
- * header when there is one (logrotate's delaycompress leaves the .gz a day younger than its lines).
+ * Opens a source as a byte stream, decompressing by content (whatever the name): gzip with Node's
+ * zlib; bzip2, xz and zstd through the system's `bzip2 -dc`, `xz -dc` and `zstd -dc` (Node 20 has no
+ * decoder for them; Debian ships the tools in bzip2, xz-utils and zstd). Also finds the anchor for BSD
+ * year inference: the file's mtime, or the mtime stored in the gzip header when there is one
+ * (logrotate's delaycompress leaves the .gz a day younger than its lines).
  */
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Mta550Error, readError } from '../errors.js';
 import type { InputSource } from './resolve.js';
+
+export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
 
 export interface OpenedInput {
   stream: Readable;
   /** ms since the epoch, or null for standard input. */
   mtimeMs: number | null;
-  compression: 'gzip' | null;
+  compression: Compression | null;
 }
 
-const MAGIC: readonly { name: string; bytes: number[] }[] = [
-  { name: 'bzip2', bytes: [0x42, 0x5a, 0x68] },
-  { name: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
-  { name: 'zstd', bytes: [0x28, 0xb5, 0x2f, 0xfd] },
+/** Magic bytes and the command that decompresses to stdout. */
+const TOOLS: readonly { name: Exclude<Compression, 'gzip'>; bytes: number[]; command: string; pkg: string }[] = [
+  { name: 'bzip2', bytes: [0x42, 0x5a, 0x68], command: 'bzip2', pkg: 'bzip2' },
+  { name: 'xz', bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], command: 'xz', pkg: 'xz-utils' },
+  { name: 'zstd', bytes: [0x28, 0xb5, 0x2f, 0xfd], command: 'zstd', pkg: 'zstd' },
 ];
 
 function startsWith(buf: Buffer, bytes: number[]): boolean {
@@ -31,12 +37,61 @@ function isGzip(buf: Buffer): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
-function unsupported(path: string, name: string): Mta550Error {
-  const tool = name === 'bzip2' ? 'bzcat' : name === 'xz' ? 'xzcat' : 'zstdcat';
-  return new Mta550Error(
-    'input_unsupported',
-    `cannot read ${path}: ${name}-compressed files are not read directly (use: ${tool} ${path} | mta550 analyze -)`,
-  );
+/**
+ * Pipes `input` through `<tool> -dc`. A missing tool or a failing decompression (a truncated or
+ * corrupt file) destroys the output stream with an Mta550Error after everything readable was passed
+ * on, so the run reports what it could read and then fails with one message.
+ */
+function throughTool(input: Readable, tool: (typeof TOOLS)[number], label: string): Readable {
+  const out = new PassThrough();
+  const child = spawn(tool.command, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    if (stderr.length < 2000) stderr += d;
+  });
+  input.on('error', (e) => out.destroy(e));
+  child.stdin.on('error', () => {
+    // the tool exited early (corrupt data or a missing binary): reported by 'close' or 'error' below
+  });
+  input.pipe(child.stdin);
+  child.stdout.pipe(out, { end: false });
+  let failed = false;
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    failed = true;
+    input.destroy();
+    const why =
+      e.code === 'ENOENT'
+        ? `${tool.name}-compressed, and the ${tool.command} command is not installed (apt-get install ${tool.pkg}, or: ${tool.command} -dc ${label} | mta550 analyze -)`
+        : `${tool.name}-compressed, and ${tool.command} could not run: ${e.message}`;
+    out.destroy(new Mta550Error('input_unsupported', `cannot read ${label}: ${why}`));
+  });
+  child.on('close', (code) => {
+    if (failed) return;
+    child.stdout.unpipe(out);
+    if (code === 0) out.end();
+    else {
+      const detail = stderr.trim().split('\n').pop() ?? '';
+      out.destroy(new Mta550Error('input_unreadable', `cannot read ${label}: ${tool.command} -dc failed${detail ? `: ${detail}` : ''} (the lines before the damage were read)`));
+    }
+  });
+  out.on('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return out;
+}
+
+function gunzip(input: Readable, label: string): Readable {
+  const z = createGunzip();
+  input.on('error', (e) => z.destroy(e));
+  input.pipe(z);
+  const out = new PassThrough();
+  z.on('error', (e: NodeJS.ErrnoException) => {
+    const why = e.code === 'Z_BUF_ERROR' ? 'the gzip data ends early (truncated file)' : e.message;
+    out.destroy(new Mta550Error('input_unreadable', `cannot read ${label}: ${why} (the lines before the damage were read)`));
+  });
+  z.pipe(out);
+  return out;
 }
 
 export async function openInput(source: InputSource, stdin: Readable): Promise<OpenedInput> {
@@ -54,17 +109,14 @@ export async function openInput(source: InputSource, stdin: Readable): Promise<O
   } catch (err) {
     throw readError(source.path, err);
   }
-  for (const m of MAGIC) if (startsWith(head, m.bytes)) throw unsupported(source.path, m.name);
   const raw = createReadStream(source.path, { highWaterMark: 256 * 1024 });
+  for (const t of TOOLS) if (startsWith(head, t.bytes)) return { stream: throughTool(raw, t, source.path), mtimeMs, compression: t.name };
   if (!isGzip(head)) return { stream: raw, mtimeMs, compression: null };
   const headerMtime = head.readUInt32LE(4);
-  const gunzip = createGunzip();
-  raw.on('error', (e) => gunzip.destroy(e));
-  raw.pipe(gunzip);
-  return { stream: gunzip, mtimeMs: headerMtime > 0 ? headerMtime * 1000 : mtimeMs, compression: 'gzip' };
+  return { stream: gunzip(raw, source.path), mtimeMs: headerMtime > 0 ? headerMtime * 1000 : mtimeMs, compression: 'gzip' };
 }
 
-/** Standard input: peek at the first chunk to detect gzip, then put it back. */
+/** Standard input: peek at the first chunk to detect compression, then put it back. */
 async function openStdin(stdin: Readable): Promise<OpenedInput> {
   const first = await new Promise<Buffer | null>((resolve, reject) => {
     const onReadable = () => {
@@ -90,10 +142,7 @@ async function openStdin(stdin: Readable): Promise<OpenedInput> {
   });
   if (first === null) return { stream: stdin, mtimeMs: null, compression: null };
   stdin.unshift(first);
-  for (const m of MAGIC) if (startsWith(first, m.bytes)) throw unsupported('standard input', m.name);
+  for (const t of TOOLS) if (startsWith(first, t.bytes)) return { stream: throughTool(stdin, t, 'standard input'), mtimeMs: null, compression: t.name };
   if (!isGzip(first)) return { stream: stdin, mtimeMs: null, compression: null };
-  const gunzip = createGunzip();
-  stdin.on('error', (e) => gunzip.destroy(e));
-  stdin.pipe(gunzip);
-  return { stream: gunzip, mtimeMs: null, compression: 'gzip' };
+  return { stream: gunzip(stdin, 'standard input'), mtimeMs: null, compression: 'gzip' };
 }

@@ -86,8 +86,12 @@ function inputLine(i: InputSummary): string[] {
   if (i.blank > 0) parts.push(`${n(i.blank)} blank`);
   if (i.continuation > 0) parts.push(`${n(i.continuation)} continuation`);
   if (i.truncated > 0) parts.push(`${n(i.truncated)} truncated`);
-  const head = `  ${i.path}${i.compression ? ' (gzip)' : ''}: ${i.format ?? 'unrecognised'}, ${n(i.lines)} lines`;
+  if (i.joined > 0) parts.push(`${n(i.joined)} joined pieces`);
+  if (i.messageMissing > 0) parts.push(`${n(i.messageMissing)} without message text`);
+  const how = [i.compression, i.wrapper === null ? null : `${i.wrapper} JSON`].filter((x) => x !== null);
+  const head = `  ${i.path}${how.length > 0 ? ` (${how.join(', ')})` : ''}: ${i.format ?? 'unrecognised'}, ${n(i.lines)} lines`;
   const out = [head, `    ${parts.join('; ')}`];
+  if (i.error !== undefined) out.push(`    READ ERROR: ${i.error}`);
   for (const m of i.malformedExamples) out.push(`    malformed line ${m.line} (${m.reason}): ${cut(m.excerpt, 100)}`);
   return out;
 }

@@ -22,7 +22,8 @@ import type { Format } from './model/parser.js';
 import { eventLine } from './output/ndjson.js';
 import { renderText } from './output/text.js';
 import { OutputWriter } from './output/writer.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { liveEventLine, liveOnsetLine, liveSummaryLine } from './output/live.js';
+import { runLive, runPipeline, type LiveControl, type PipelineResult } from './pipeline.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -36,6 +37,8 @@ export interface CliIo {
   /** Whether standard input has data for us (a pipe or a redirected file). */
   stdinHasData: boolean;
   cwd: string;
+  /** For `tail`: set by signal handlers to stop or re-open (the CLI entry point installs them). */
+  control?: LiveControl;
 }
 
 type OutputFormat = 'text' | 'json' | 'ndjson';
@@ -68,9 +71,9 @@ async function bundledSamples(cwd: string): Promise<string[]> {
   });
 }
 
-function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(s.trim());
-  if (m === null) throw new Mta550Error('usage', `--idle-timeout: "${s}" is not a duration (examples: 90m, 6h, 1d)`);
+function parseDuration(s: string, option = '--idle-timeout'): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(String(s).trim());
+  if (m === null) throw new Mta550Error('usage', `${option}: "${s}" is not a duration (examples: 500ms, 10s, 5m, 6h, 1d)`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
@@ -158,6 +161,78 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   const failed = result.inputs.filter((i) => i.error !== undefined);
   for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
   return failed.length > 0 ? EXIT.runtime : EXIT.ok;
+}
+
+interface TailArgs extends Omit<AnalyzeArgs, 'maxRows' | 'output'> {
+  output?: 'text' | 'ndjson';
+  state?: string;
+  fromBeginning: boolean;
+  pollInterval: string;
+  maxWait: string;
+  checkpointEvery: string;
+  summaryEvery?: string;
+}
+
+async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Promise<number> {
+  const codes = parseCodes(args.codes);
+  if (args.inputs.length === 0) throw new Mta550Error('usage', 'tail needs files to follow: mta550 tail /var/log/mail.log (or - for standard input)');
+  if (args.inputs.includes('-') && args.inputs.length > 1) throw new Mta550Error('usage', 'tail follows either files or standard input (-), not both');
+  if (args.state !== undefined && args.inputs.includes('-')) throw new Mta550Error('usage', '--state needs files: standard input cannot be resumed');
+  if (!Number.isInteger(args.maxOpenMessages) || args.maxOpenMessages < 1) {
+    throw new Mta550Error('usage', '--max-open-messages must be a whole number of at least 1');
+  }
+  const pollMs = parseDuration(args.pollInterval, '--poll-interval');
+  const maxWaitMs = parseDuration(args.maxWait, '--max-wait');
+  const checkpointEveryMs = parseDuration(args.checkpointEvery, '--checkpoint-every');
+  const summaryEveryMs = args.summaryEvery === undefined ? undefined : parseDuration(args.summaryEvery, '--summary-every');
+  if (pollMs < 10) throw new Mta550Error('usage', '--poll-interval must be at least 10ms');
+  const output = args.output ?? 'ndjson';
+  const out = new OutputWriter(io.stdout);
+  const width = io.columns ?? 160;
+  const result = await runLive(
+    {
+      patterns: args.inputs,
+      codes,
+      ...(args.year !== undefined ? { year: args.year } : {}),
+      ...(args.format !== undefined ? { format: args.format } : {}),
+      correlator: { maxOpenMessages: args.maxOpenMessages, idleTimeoutMs: parseDuration(args.idleTimeout) },
+      ...(args.onsets ? {} : { onsets: false as const }),
+      stdin: io.stdin,
+      shouldStop: () => out.closed,
+      pollMs,
+      maxWaitMs,
+      checkpointEveryMs,
+      ...(summaryEveryMs !== undefined ? { summaryEveryMs } : {}),
+      ...(args.state !== undefined ? { statePath: args.state } : {}),
+      fromStart: args.fromBeginning,
+      warn: (m) => {
+        if (!args.quiet || m.includes('cannot')) io.stderr.write(`mta550: ${m}\n`);
+      },
+      control,
+    },
+    {
+      event(e) {
+        if (args.records === 'onsets') return;
+        return out.write(output === 'text' ? liveEventLine(e, width) : eventLine(e));
+      },
+      outcome: () => undefined,
+      onset(r) {
+        if (args.records === 'events') return;
+        return out.write(output === 'text' ? liveOnsetLine(r) : JSON.stringify(r) + '\n');
+      },
+      summary(sm) {
+        return out.write(output === 'text' ? liveSummaryLine(sm) : JSON.stringify(sm) + '\n');
+      },
+      flush: () => out.end(),
+    },
+  );
+  await out.end();
+  if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
+  if (!args.quiet) {
+    const lines = result.inputs.reduce((a, i) => a + i.lines, 0);
+    io.stderr.write(`mta550: tail stopped: ${lines.toLocaleString('en-US')} lines read, ${result.eventsEmitted} event(s) written\n`);
+  }
+  return EXIT.ok;
 }
 
 interface ExplainArgs {
@@ -292,6 +367,97 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       },
     )
     .command(
+      'tail <inputs..>',
+      'Follow live logs (like tail -F: rotation-safe, resumable with --state) and write events as they happen',
+      (y) =>
+        y
+          .positional('inputs', {
+            describe: 'Log files, quoted globs or directories to follow, or - for standard input',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('state', {
+            describe: 'Checkpoint file: a restart continues exactly where the last run stopped, also across a rotation',
+            type: 'string',
+          })
+          .option('from-beginning', {
+            describe: 'Read files that exist at startup from their start (default: from their end, like tail -F; --state overrides both)',
+            type: 'boolean',
+            default: false,
+          })
+          .option('output', {
+            alias: 'o',
+            describe: 'ndjson (one record per line) or text (one readable line per event)',
+            choices: ['ndjson', 'text'] as const,
+            default: 'ndjson' as const,
+          })
+          .option('records', {
+            describe: 'Which records to write: rejection events, onset records, or both',
+            choices: ['all', 'events', 'onsets'] as const,
+            default: 'all' as const,
+          })
+          .option('summary-every', {
+            describe: 'Write a summary record this often (e.g. 5m)',
+            type: 'string',
+          })
+          .option('codes', {
+            describe: 'Reply codes that count as rejections (550, 554, 55x, 5xx)',
+            type: 'string',
+            default: '550',
+          })
+          .option('format', {
+            describe: 'Read every input as this format [default: chosen per file from its first lines]',
+            choices: ['postfix', 'exim'] as const,
+          })
+          .option('onsets', {
+            describe: 'Detect onsets; --no-onsets turns it off',
+            type: 'boolean',
+            default: true,
+          })
+          .option('poll-interval', {
+            describe: 'How often files are checked for new lines, rotation and truncation',
+            type: 'string',
+            default: '250ms',
+          })
+          .option('max-wait', {
+            describe: 'Longest an event waits for the rest of its message before it is written',
+            type: 'string',
+            default: '10s',
+          })
+          .option('checkpoint-every', {
+            describe: 'How often the --state file is written (and always on SIGINT/SIGTERM)',
+            type: 'string',
+            default: '5s',
+          })
+          .option('year', {
+            describe: 'Year of yearless timestamps (default: the current year)',
+            type: 'number',
+          })
+          .option('max-open-messages', {
+            describe: 'Most messages the correlator keeps open at once',
+            type: 'number',
+            default: 100_000,
+          })
+          .option('idle-timeout', {
+            describe: 'Log time after which a message with no new line is closed',
+            type: 'string',
+            default: '6h',
+          })
+          .option('quiet', {
+            alias: 'q',
+            describe: 'No notes on standard error (warnings about unreadable files are still printed)',
+            type: 'boolean',
+            default: false,
+          })
+          .example('$0 tail /var/log/mail.log --state /var/lib/mta550/state.json', 'Follow the mail log, resumable')
+          .example("$0 tail '/var/log/mail.log*' -o text", 'Watch rejections as they happen')
+          .example('journalctl -f -o json -u postfix | $0 tail -', 'Follow the journal'),
+      (args) => {
+        result = tailCommand(args as unknown as TailArgs, io, io.control ?? { stop: false, reopen: false, wake: () => undefined });
+      },
+    )
+    .command(
       'explain [reply]',
       'Explain one bounce or reply text (or many with --lines): cause, provider, confidence, next move',
       (y) =>
@@ -333,7 +499,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         result = explainCommand(args as unknown as ExplainArgs, io);
       },
     )
-    .demandCommand(1, 'name a command: analyze or explain')
+    .demandCommand(1, 'name a command: analyze, tail or explain')
     .strict()
     .version(ver)
     .help()
@@ -376,7 +542,24 @@ const invokedDirectly = (() => {
 })();
 
 if (invokedDirectly) {
+  // SIGINT/SIGTERM: stop reading, write what waits and the checkpoint, exit 0 (a second one exits
+  // at once with 130); SIGHUP: re-read the file list. Only `tail` runs long enough to care.
+  const control: LiveControl = { stop: false, reopen: false, wake: () => undefined };
+  const stop = () => {
+    if (control.stop) process.exit(130);
+    control.stop = true;
+    control.wake();
+  };
+  if (hideBin(process.argv)[0] === 'tail') {
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGHUP', () => {
+      control.reopen = true;
+      control.wake();
+    });
+  }
   main(hideBin(process.argv), {
+    control,
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,

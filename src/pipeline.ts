@@ -19,7 +19,9 @@ import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { Mta550Error } from './errors.js';
+import { Follower, type FileCheckpoint } from './input/follow.js';
 import { openInput, type Compression } from './input/open.js';
+import { loadState, saveState } from './input/state.js';
 import { rotationKey, type InputSource } from './input/resolve.js';
 import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
 import type { Format, Parser } from './model/parser.js';
@@ -184,11 +186,17 @@ export class Channel {
     this.summary.warnings = clock.warnings;
   }
 
-  /** Offset from which every line of the current file has been fully handled (for checkpoints). */
-  safeOffset(readTo: number): number {
-    const held = this.unwrapper?.heldFrom ?? null;
-    const sampled = this.sample.length > 0 ? this.sample[0]!.line.offset : null;
-    return Math.min(readTo, held ?? Infinity, sampled ?? Infinity);
+  /**
+   * Where a checkpoint of the file with `identity` may stand: not past a line this channel still
+   * holds (format sample, unfinished Docker line). `at` is the file's read position in lines.
+   */
+  safePoint(identity: string | null, at: { offset: number; line: number }): { offset: number; line: number } {
+    let best = at;
+    const first = this.sample.find((x) => x.identity === identity);
+    if (first !== undefined && first.line.offset < best.offset) best = { offset: first.line.offset, line: first.line.number - 1 };
+    const held = this.unwrapper?.heldLine ?? null;
+    if (held !== null && this.identity === identity && held.offset < best.offset) best = { offset: held.offset, line: held.number - 1 };
+    return best;
   }
 }
 
@@ -444,13 +452,13 @@ export class Pipeline {
     await this.drain();
   }
 
-  /** Oldest source offset still waiting in a correlator, per source identity (for checkpoints). */
-  waitingFrom(): Map<string, number> {
-    const out = new Map<string, number>();
+  /** The first line whose event still waits in a correlator, per source identity (for checkpoints). */
+  waitingFrom(): Map<string, { offset: number; line: number }> {
+    const out = new Map<string, { offset: number; line: number }>();
     for (const c of this.correlators.values()) {
-      for (const [identity, offset] of c.waitingFrom?.() ?? []) {
+      for (const [identity, at] of c.waitingFrom?.() ?? []) {
         const prev = out.get(identity);
-        if (prev === undefined || offset < prev) out.set(identity, offset);
+        if (prev === undefined || at.offset < prev.offset) out.set(identity, at);
       }
     }
     return out;
@@ -470,6 +478,25 @@ export class Pipeline {
       await this.drain();
     }
     for (const ch of this.channels) this.finishSummary(ch);
+    return {
+      inputs: this.channels.map((c) => c.summary),
+      correlation: this.correlationStats(),
+      eventsSeen: this.eventsSeen,
+      eventsEmitted: this.eventsEmitted,
+      onsetStats: this.engine?.stats ?? null,
+      stopped: this.stopped,
+    };
+  }
+
+  /** Messages open in the correlators now. */
+  openMessages(): number {
+    let n = 0;
+    for (const c of this.correlators.values()) n += c.openMessages ?? 0;
+    return n;
+  }
+
+  /** Correlation counters summed over the formats seen. */
+  correlationStats(): CorrelatorStats {
     const correlation: CorrelatorStats = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, releasedWaiting: 0, nonRefusingActions: {} };
     for (const c of this.correlators.values()) {
       const st = c.stats;
@@ -481,14 +508,7 @@ export class Pipeline {
       correlation.releasedWaiting += st.releasedWaiting;
       for (const [k, v] of Object.entries(st.nonRefusingActions)) correlation.nonRefusingActions[k] = (correlation.nonRefusingActions[k] ?? 0) + v;
     }
-    return {
-      inputs: this.channels.map((c) => c.summary),
-      correlation,
-      eventsSeen: this.eventsSeen,
-      eventsEmitted: this.eventsEmitted,
-      onsetStats: this.engine?.stats ?? null,
-      stopped: this.stopped,
-    };
+    return correlation;
   }
 
   /** The figures so far, without closing anything (tail's periodic summary). */
@@ -548,4 +568,268 @@ export async function runPipeline(
     await pipeline.endInput(ch);
   }
   return pipeline.finish();
+}
+
+/** Live mode (`mta550 tail`) settings on top of the pipeline's. */
+export interface LiveOptions extends PipelineOptions {
+  /** Files, globs or directories to follow; `-` follows standard input until it ends. */
+  patterns: readonly string[];
+  /** Poll interval (default 250 ms); fs.watch events wake a poll earlier. */
+  pollMs?: number;
+  /**
+   * Longest an event waits for its message to close before it is written with what is known
+   * (default 10 s): Postfix logs `removed` within milliseconds of the last delivery, so this only
+   * bites for messages that stay queued (a deferred co-recipient).
+   */
+  maxWaitMs?: number;
+  /** A new file with fewer lines than a full sample has its format chosen after this long (default 2 s). */
+  sniffWaitMs?: number;
+  /** Checkpoint file (--state); none when absent. */
+  statePath?: string;
+  /** How often the checkpoint is written while running (default 5 s); always on a clean stop. */
+  checkpointEveryMs?: number;
+  /** Read files that exist at startup from their start (default: their end). */
+  fromStart?: boolean;
+  /** Periodic summary records (--summary-every), in ms; off when absent. */
+  summaryEveryMs?: number;
+  /** Diagnostics for standard error. */
+  warn: (message: string) => void;
+  /** Set `stop` to end the run cleanly (SIGINT/SIGTERM), `reopen` to re-open files (SIGHUP); `wake()` interrupts a wait. */
+  control: LiveControl;
+  now?: () => number;
+}
+
+export interface LiveControl {
+  stop: boolean;
+  reopen: boolean;
+  wake: () => void;
+}
+
+export interface LiveSummary {
+  type: 'summary';
+  at: string;
+  /** Since the previous summary (or the start). */
+  since: string;
+  window: { lines: number; events: number; bySubtype: Record<string, number> };
+  total: { lines: number; events: number; duplicatesSuppressed: number };
+  files: { path: string; current: string | null; offset: number; lines: number }[];
+  follower: Follower['stats'];
+  correlation: { open: number; releasedWaiting: number; evictedIdle: number; evictedOverflow: number };
+  memory: { rssMiB: number; heapUsedMiB: number };
+}
+
+export interface LiveConsumer extends PipelineConsumer {
+  summary?(s: LiveSummary): void | Promise<void>;
+  /** Resolves once everything written so far has reached the OS (before a checkpoint is saved). */
+  flush?(): Promise<void>;
+}
+
+/** How many written event ids are remembered for the checkpoint's duplicate suppression. */
+const EMITTED_RING = 10_000;
+
+/** Follows files (or stdin) and runs every line through one pipeline until told to stop. */
+export async function runLive(options: LiveOptions, consumer: LiveConsumer): Promise<PipelineResult & { follower: Follower['stats'] | null }> {
+  const now = options.now ?? Date.now;
+  const pollMs = options.pollMs ?? 250;
+  const maxWaitMs = options.maxWaitMs ?? 10_000;
+  const sniffWaitMs = options.sniffWaitMs ?? 2_000;
+  const checkpointEveryMs = options.checkpointEveryMs ?? 5_000;
+  const control = options.control;
+
+  let restore: FileCheckpoint[] = [];
+  let suppress = new Set<string>();
+  let restored = false;
+  if (options.statePath !== undefined) {
+    const loaded = await loadState(options.statePath);
+    if (loaded.kind === 'corrupt') {
+      options.warn(`tail: the state file ${options.statePath} is unusable (${loaded.reason}); starting without it (it will be rewritten)`);
+    } else if (loaded.kind === 'loaded') {
+      restore = loaded.state.files;
+      suppress = new Set(loaded.state.emitted);
+      restored = true;
+    }
+  }
+
+  // Written event ids with their place, for the checkpoint (ring buffer).
+  const emitted: { identity: string; offset: number; id: string }[] = [];
+  let emittedNext = 0;
+  let duplicatesSuppressed = 0;
+  let windowLines = 0;
+  let windowEvents = 0;
+  let windowBySubtype: Record<string, number> = {};
+  let totalLines = 0;
+  const pipeline = new Pipeline(
+    { ...options, correlator: { ...options.correlator, clock: now } },
+    {
+      ...consumer,
+      event(e) {
+        if (suppress.size > 0 && suppress.has(e.id)) {
+          duplicatesSuppressed++;
+          return;
+        }
+        const entry = { identity: e.source.identity, offset: e.source.offset, id: e.id };
+        if (emitted.length < EMITTED_RING) emitted.push(entry);
+        else emitted[emittedNext] = entry;
+        emittedNext = (emittedNext + 1) % EMITTED_RING;
+        windowEvents++;
+        const sub = e.classification?.subtype ?? 'unclassified';
+        windowBySubtype[sub] = (windowBySubtype[sub] ?? 0) + 1;
+        return consumer.event(e);
+      },
+    },
+  );
+  const channels = new Map<string, Channel>();
+  const channelFor = (name: string): Channel => {
+    let ch = channels.get(name);
+    if (ch === undefined) {
+      ch = pipeline.channel(name, options.year !== undefined ? { kind: 'explicit', year: options.year } : { kind: 'now', epochMs: now() });
+      channels.set(name, ch);
+    }
+    return ch;
+  };
+
+  let lastLineMs = now();
+  // Standard input and the clock both feed the pipeline: one at a time.
+  let busy: Promise<void> = Promise.resolve();
+  const exclusive = (fn: () => Promise<void>): Promise<void> => {
+    const run = busy.then(fn);
+    busy = run.catch(() => undefined);
+    return run;
+  };
+
+  const stdinMode = options.patterns.length === 1 && options.patterns[0] === '-';
+  const follower = stdinMode ? null : new Follower(options.patterns, { restore, restored, ...(options.fromStart ? { fromStart: true } : {}), warn: options.warn, now });
+  let stdinDone: Promise<void> | null = null;
+  if (stdinMode) {
+    const ch = channelFor('-');
+    const splitter = new LineSplitter();
+    stdinDone = (async () => {
+      try {
+        for await (const chunk of options.stdin) {
+          const lines = splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+          if (lines.length === 0) continue;
+          lastLineMs = now();
+          totalLines += lines.length;
+          windowLines += lines.length;
+          await exclusive(() => pipeline.lines(ch, lines, splitter.identity ?? 'unknown'));
+          if (control.stop || pipeline.stopped) break;
+        }
+        const last = splitter.end();
+        if (last !== null) await exclusive(() => pipeline.lines(ch, [last], splitter.identity ?? 'unknown'));
+      } catch (err) {
+        options.warn(`tail: standard input: ${(err as Error).message}`);
+      }
+      control.stop = true;
+      control.wake();
+    })();
+  }
+
+  const checkpoint = async (final: boolean): Promise<void> => {
+    if (options.statePath === undefined || follower === null) return;
+    const waiting = final ? new Map<string, { offset: number; line: number }>() : pipeline.waitingFrom();
+    const files = follower.checkpoints((t) => {
+      let at = { offset: t.splitter.offset, line: t.splitter.lines };
+      const ch = channels.get(t.name);
+      if (ch !== undefined) at = ch.safePoint(t.identity, at);
+      const w = t.identity === null ? undefined : waiting.get(t.identity);
+      if (w !== undefined && w.offset < at.offset) at = w;
+      return at;
+    });
+    const from = new Map(files.filter((f) => f.identity !== null).map((f) => [f.identity!, f.offset]));
+    const ids = emitted.filter((x) => x.offset >= (from.get(x.identity) ?? Infinity)).map((x) => x.id);
+    await consumer.flush?.();
+    try {
+      await saveState(options.statePath, { version: 1, savedAt: new Date(now()).toISOString(), files, emitted: ids });
+      stateFailing = false;
+    } catch (err) {
+      if (!stateFailing) options.warn(`tail: cannot write the state file ${options.statePath}: ${(err as Error).message}; still running, will retry`);
+      stateFailing = true;
+    }
+  };
+  let stateFailing = false;
+
+  let lastCheckpoint = now();
+  let lastSummary = now();
+  let summarySince = new Date(now()).toISOString();
+  follower?.startWatching();
+  let sleeping: (() => void) | null = null;
+  control.wake = () => {
+    sleeping?.();
+    follower?.wakeNow();
+  };
+  let restoredWarned = false;
+  try {
+    while (!control.stop && !pipeline.stopped) {
+      let more = false;
+      if (follower !== null) {
+        if (control.reopen) {
+          control.reopen = false;
+          options.warn('tail: SIGHUP: re-reading the file list');
+        }
+        await exclusive(async () => {
+          more = await follower.poll(async (t, lines) => {
+            lastLineMs = now();
+            totalLines += lines.length;
+            windowLines += lines.length;
+            await pipeline.lines(channelFor(t.name), lines, t.identity ?? t.splitter.identity ?? 'unknown');
+          });
+        });
+        if (!restoredWarned) {
+          restoredWarned = true;
+          for (const c of follower.unmatched()) {
+            options.warn(`tail: ${c.path} from the state file is gone and no rotated copy was found; lines written to it after the last checkpoint are lost`);
+          }
+        }
+      }
+      const t = now();
+      const quietFor = t - lastLineMs;
+      await exclusive(() => pipeline.tick(t, { sniffWaitMs, maxWaitMs, quietForMs: quietFor >= maxWaitMs ? quietFor : 0 }));
+      if (t - lastCheckpoint >= checkpointEveryMs) {
+        lastCheckpoint = t;
+        await checkpoint(false);
+      }
+      if (options.summaryEveryMs !== undefined && t - lastSummary >= options.summaryEveryMs && consumer.summary !== undefined) {
+        const snap = pipeline.snapshot();
+        const mem = process.memoryUsage();
+        const corr = pipeline.correlationStats();
+        await consumer.summary({
+          type: 'summary',
+          at: new Date(t).toISOString(),
+          since: summarySince,
+          window: { lines: windowLines, events: windowEvents, bySubtype: windowBySubtype },
+          total: { lines: totalLines, events: snap.eventsEmitted, duplicatesSuppressed },
+          files: (follower?.files() ?? []).map((f) => ({ path: f.name, current: f.current, offset: f.splitter.offset, lines: f.splitter.lines })),
+          follower: follower?.stats ?? { rotations: 0, truncations: 0, recreated: 0, opened: 0, closed: 0, copiesResumed: 0 },
+          correlation: { open: pipeline.openMessages(), releasedWaiting: corr.releasedWaiting, evictedIdle: corr.evictedIdle, evictedOverflow: corr.evictedOverflow },
+          memory: { rssMiB: Math.round(mem.rss / 1048576), heapUsedMiB: Math.round(mem.heapUsed / 1048576) },
+        });
+        lastSummary = t;
+        summarySince = new Date(t).toISOString();
+        windowLines = 0;
+        windowEvents = 0;
+        windowBySubtype = {};
+      }
+      if (!more && !control.stop) {
+        if (follower !== null) await follower.waitForHint(pollMs);
+        else {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, pollMs);
+            function done(): void {
+              clearTimeout(timer);
+              resolve();
+            }
+            sleeping = done;
+          });
+          sleeping = null;
+        }
+      }
+    }
+    if (stdinDone !== null) await stdinDone;
+    await busy;
+    const result = await pipeline.finish();
+    await checkpoint(true);
+    return { ...result, follower: follower?.stats ?? null };
+  } finally {
+    await follower?.closeAll();
+  }
 }

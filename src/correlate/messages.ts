@@ -68,10 +68,12 @@ export interface Correlator {
   push(o: Observation): void;
   /** Closes every open message, emitting what waits; call at the end of input. */
   flush(): void;
+  /** Messages open now. */
+  readonly openMessages?: number;
   /** Live mode: emits events that have waited `maxWaitMs` or more (their message stays open). */
   expireWaiting?(nowMs: number, maxWaitMs: number): void;
-  /** The oldest source offset of a waiting event, per source identity. */
-  waitingFrom?(): Map<string, number>;
+  /** The first line of a waiting event (offset, and the number of lines before it), per source identity. */
+  waitingFrom?(): Map<string, { offset: number; line: number }>;
 }
 
 export type ClientRef = HostRef & { helo: string | null };
@@ -241,12 +243,12 @@ export class MessageTable {
   }
 
   /** The oldest offset of a waiting event per source identity (live mode only). */
-  waitingFrom(): Map<string, number> {
-    const out = new Map<string, number>();
+  waitingFrom(): Map<string, { offset: number; line: number }> {
+    const out = new Map<string, { offset: number; line: number }>();
     for (const m of this.waiting) {
       for (const e of m.pending) {
         const prev = out.get(e.source.identity);
-        if (prev === undefined || e.source.offset < prev) out.set(e.source.identity, e.source.offset);
+        if (prev === undefined || e.source.offset < prev.offset) out.set(e.source.identity, { offset: e.source.offset, line: e.source.line - 1 });
       }
     }
     return out;
@@ -361,7 +363,7 @@ export abstract class TableCorrelator implements Correlator {
     this.table.expireWaiting(nowMs, maxWaitMs);
   }
 
-  waitingFrom(): Map<string, number> {
+  waitingFrom(): Map<string, { offset: number; line: number }> {
     return this.table.waitingFrom();
   }
 

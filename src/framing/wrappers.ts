@@ -87,6 +87,11 @@ export class Unwrapper {
     return this.firstPiece?.offset ?? null;
   }
 
+  /** The first piece of a Docker line still being joined, or null. */
+  get heldLine(): Line | null {
+    return this.firstPiece;
+  }
+
   unwrap(line: Line): Unwrapped {
     if (line.text.trim() === '') return { kind: 'line', text: '', line };
     let o: unknown;

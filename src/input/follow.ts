@@ -262,8 +262,14 @@ export class Follower {
   private async findRotatedWhileStopped(): Promise<void> {
     for (const c of [...this.restore]) {
       try {
-        const s = await stat(c.path);
-        if (s.dev === c.dev && s.ino === c.ino) continue; // still there: start() continues it
+        const fh = await open(c.path, 'r');
+        try {
+          const s = await fh.stat();
+          // Still there and still the same content: start() continues it.
+          if (s.dev === c.dev && s.ino === c.ino && (c.identity === null || (await fileIdentity(fh)) === c.identity) && s.size >= c.offset) continue;
+        } finally {
+          await fh.close();
+        }
       } catch {
         // gone: look for it among its rotated names
       }

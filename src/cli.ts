@@ -292,11 +292,15 @@ async function explainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+const STDIN_TOKEN = '\u0000stdin';
+
 /** Runs the CLI with the given arguments; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let result: Promise<number> | null = null;
   const ver = await version();
-  const parser = yargs(argv)
+  // yargs drops a lone `-` (standard input) from positionals: carry it through as a token.
+  const fromToken = (x: string) => (x === STDIN_TOKEN ? '-' : x);
+  const parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('mta550')
     .usage('$0 <command> [options]\n\nTurn mail-server logs into answers about SMTP 550 rejections.')
     .command(
@@ -363,11 +367,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example("$0 analyze '/var/log/mail.log*' --codes 5xx", 'Every 5xx in the rotated set, oldest first')
           .example('$0 analyze mail.log --output ndjson | jq .recipient', 'One JSON event per line'),
       (args) => {
-        result = analyzeCommand(args as unknown as AnalyzeArgs, io);
+        const a = args as unknown as AnalyzeArgs;
+        result = analyzeCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
       },
     )
     .command(
-      'tail <inputs..>',
+      'tail [inputs..]',
       'Follow live logs (like tail -F: rotation-safe, resumable with --state) and write events as they happen',
       (y) =>
         y
@@ -454,7 +459,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example("$0 tail '/var/log/mail.log*' -o text", 'Watch rejections as they happen')
           .example('journalctl -f -o json -u postfix | $0 tail -', 'Follow the journal'),
       (args) => {
-        result = tailCommand(args as unknown as TailArgs, io, io.control ?? { stop: false, reopen: false, wake: () => undefined });
+        const a = args as unknown as TailArgs;
+        result = tailCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, io.control ?? { stop: false, reopen: false, wake: () => undefined });
       },
     )
     .command(
@@ -496,7 +502,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example('$0 explain "550 5.7.26 Unauthenticated email from example.org is not accepted due to DMARC policy - gsmtp"', 'What a Gmail refusal means')
           .example('$0 explain --lines --output ndjson < bounces.txt', 'Classify a list of bounce strings'),
       (args) => {
-        result = explainCommand(args as unknown as ExplainArgs, io);
+        const a = args as unknown as ExplainArgs;
+        result = explainCommand({ ...a, ...(a.reply !== undefined ? { reply: fromToken(a.reply) } : {}) }, io);
       },
     )
     .demandCommand(1, 'name a command: analyze, tail or explain')

@@ -752,6 +752,28 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
   let lastSummary = now();
   let summarySince = new Date(now()).toISOString();
   follower?.startWatching();
+  const summary = async (t: number): Promise<void> => {
+    if (consumer.summary === undefined) return;
+    const snap = pipeline.snapshot();
+    const mem = process.memoryUsage();
+    const corr = pipeline.correlationStats();
+    await consumer.summary({
+      type: 'summary',
+      at: new Date(t).toISOString(),
+      since: summarySince,
+      window: { lines: windowLines, events: windowEvents, bySubtype: windowBySubtype },
+      total: { lines: totalLines, events: snap.eventsEmitted, duplicatesSuppressed },
+      files: (follower?.files() ?? []).map((f) => ({ path: f.name, current: f.current, offset: f.splitter.offset, lines: f.splitter.lines })),
+      follower: follower?.stats ?? { rotations: 0, truncations: 0, recreated: 0, opened: 0, closed: 0, copiesResumed: 0 },
+      correlation: { open: pipeline.openMessages(), releasedWaiting: corr.releasedWaiting, evictedIdle: corr.evictedIdle, evictedOverflow: corr.evictedOverflow },
+      memory: { rssMiB: Math.round(mem.rss / 1048576), heapUsedMiB: Math.round(mem.heapUsed / 1048576) },
+    });
+    lastSummary = t;
+    summarySince = new Date(t).toISOString();
+    windowLines = 0;
+    windowEvents = 0;
+    windowBySubtype = {};
+  };
   let sleeping: (() => void) | null = null;
   control.wake = () => {
     sleeping?.();
@@ -788,27 +810,7 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
         lastCheckpoint = t;
         await checkpoint(false);
       }
-      if (options.summaryEveryMs !== undefined && t - lastSummary >= options.summaryEveryMs && consumer.summary !== undefined) {
-        const snap = pipeline.snapshot();
-        const mem = process.memoryUsage();
-        const corr = pipeline.correlationStats();
-        await consumer.summary({
-          type: 'summary',
-          at: new Date(t).toISOString(),
-          since: summarySince,
-          window: { lines: windowLines, events: windowEvents, bySubtype: windowBySubtype },
-          total: { lines: totalLines, events: snap.eventsEmitted, duplicatesSuppressed },
-          files: (follower?.files() ?? []).map((f) => ({ path: f.name, current: f.current, offset: f.splitter.offset, lines: f.splitter.lines })),
-          follower: follower?.stats ?? { rotations: 0, truncations: 0, recreated: 0, opened: 0, closed: 0, copiesResumed: 0 },
-          correlation: { open: pipeline.openMessages(), releasedWaiting: corr.releasedWaiting, evictedIdle: corr.evictedIdle, evictedOverflow: corr.evictedOverflow },
-          memory: { rssMiB: Math.round(mem.rss / 1048576), heapUsedMiB: Math.round(mem.heapUsed / 1048576) },
-        });
-        lastSummary = t;
-        summarySince = new Date(t).toISOString();
-        windowLines = 0;
-        windowEvents = 0;
-        windowBySubtype = {};
-      }
+      if (options.summaryEveryMs !== undefined && t - lastSummary >= options.summaryEveryMs) await summary(t);
       if (!more && !control.stop) {
         if (follower !== null) await follower.waitForHint(pollMs);
         else {
@@ -827,6 +829,8 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
     if (stdinDone !== null) await stdinDone;
     await busy;
     const result = await pipeline.finish();
+    // The last summary covers the time since the previous one (a clean stop only).
+    if (options.summaryEveryMs !== undefined && !pipeline.stopped) await summary(now());
     await checkpoint(true);
     return { ...result, follower: follower?.stats ?? null };
   } finally {

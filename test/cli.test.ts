@@ -76,6 +76,11 @@ describe('mta550 analyze (built CLI)', () => {
     expect(run(['analyze', '-', '-o', 'ndjson', '-q'], gzipSync(LOG)).stdout).toContain('"recipient":"dave@example.net"');
   });
 
+  it('reads - among named files (stdin last)', () => {
+    const r = run(['analyze', '-', path.join(tmp, 'mail.log'), '-o', 'json', '-q'], LOG);
+    expect((JSON.parse(r.stdout) as { inputs: { path: string }[] }).inputs.map((i) => i.path)).toEqual([path.join(tmp, 'mail.log'), '-']);
+  });
+
   it('reads piped standard input when no input is named', () => {
     expect(run(['analyze', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4,"offset":302,');
   });

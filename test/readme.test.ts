@@ -2,8 +2,8 @@
  * The README's examples are executable (STYLE.md habit 6): the quick start's two lines, every
  * command in its `sh` blocks, and the output it shows.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -47,11 +47,46 @@ const commands = shellBlocks.flatMap((b) => b.lines.filter((l) => l.trim() !== '
 let sandbox: string;
 let shims: string;
 
-/** Runs a README command with `mta550` as the built CLI, /var/log/ as a sandbox, and shims for journalctl and docker. */
-function runReadmeCommand(command: string, cwd: 'sandbox' | 'root' = 'sandbox') {
+/** A README command as a shell line: `mta550` is the built CLI, /var/log/ and /var/lib/ are in the sandbox. */
+function shellLine(command: string, cwd: 'sandbox' | 'root'): string {
   const cli = `node ${JSON.stringify(CLI)}`;
-  let shell = command.replace(/(^|\|\s*)mta550 /g, `$1${cli} `).replace(/\/var\/log\//g, `${sandbox}/log/`);
+  let shell = command
+    .replace(/(^|\|\s*)(?:\/usr\/local\/bin\/)?mta550 /g, `$1${cli} `)
+    .replace(/\/var\/log\//g, `${sandbox}/log/`)
+    .replace(/\/var\/lib\//g, `${sandbox}/lib/`);
   if (cwd === 'sandbox') shell = shell.replace(/(^|\s)samples\//g, `$1${ROOT}/samples/`);
+  return shell;
+}
+
+/** `mta550 tail` on files runs until stopped: new lines are appended after a second, then it gets SIGTERM. */
+function isLongRunning(command: string): boolean {
+  return /(^|\|\s*)(?:\/usr\/local\/bin\/)?mta550 tail (?!-( |$))/.test(command);
+}
+
+async function runLongRunning(command: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('bash', ['-o', 'pipefail', '-c', shellLine(command, 'sandbox')], {
+    cwd: sandbox,
+    detached: true,
+    env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}`, TZ: 'UTC' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await new Promise((r) => setTimeout(r, 1000));
+  appendFileSync(path.join(sandbox, 'log', 'mail.log'), readFileSync(SAMPLE));
+  await new Promise((r) => setTimeout(r, 1500));
+  // SIGTERM to mta550 itself (as systemd or Ctrl-C would), not to the shell or the pipe's reader.
+  const pids = spawnSync('pgrep', ['-g', String(child.pid), '-f', 'cli.js tail'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  for (const pid of pids) process.kill(Number(pid), 'SIGTERM');
+  return { status: await exited, stdout, stderr };
+}
+
+/** Runs a README command with `mta550` as the built CLI, /var/log/ as a sandbox, and shims for journalctl, docker and vector. */
+function runReadmeCommand(command: string, cwd: 'sandbox' | 'root' = 'sandbox') {
+  const shell = shellLine(command, cwd);
   return spawnSync('bash', ['-o', 'pipefail', '-c', shell], {
     cwd: cwd === 'sandbox' ? sandbox : ROOT,
     encoding: 'utf8',
@@ -63,6 +98,7 @@ function runReadmeCommand(command: string, cwd: 'sandbox' | 'root' = 'sandbox') 
 beforeAll(() => {
   sandbox = mkdtempSync(path.join(tmpdir(), 'mta550-readme-'));
   mkdirSync(path.join(sandbox, 'log'));
+  mkdirSync(path.join(sandbox, 'lib', 'mta550'), { recursive: true });
   shims = path.join(sandbox, 'bin');
   mkdirSync(shims);
   copyFileSync(SAMPLE, path.join(sandbox, 'log', 'mail.log'));
@@ -72,6 +108,9 @@ beforeAll(() => {
     writeFileSync(path.join(shims, tool), `#!/bin/sh\ncat ${JSON.stringify(SAMPLE)}\n`);
     chmodSync(path.join(shims, tool), 0o755);
   }
+  // A pipeline's reader (vector) passes what it reads through.
+  writeFileSync(path.join(shims, 'vector'), '#!/bin/sh\ncat\n');
+  chmodSync(path.join(shims, 'vector'), 0o755);
 });
 
 afterAll(() => rmSync(sandbox, { recursive: true, force: true }));
@@ -124,8 +163,8 @@ describe('README commands', () => {
     expect(commands.length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(commands)('%s', (command) => {
-    const r = runReadmeCommand(command);
+  it.each(commands)('%s', async (command) => {
+    const r = isLongRunning(command) ? await runLongRunning(command) : runReadmeCommand(command);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('mta550:') && !l.includes('event(s) written'))).toEqual([]);
     expect(r.status).toBe(0);
     if (command.includes('> report.json')) {
@@ -145,6 +184,19 @@ describe('README commands', () => {
       expect(r.stdout, command).toBe(text.lines.join('\n') + '\n');
     }
   });
+
+  it('the systemd unit starts mta550 with options that work, and it stops cleanly on SIGTERM', async () => {
+    const unit = all.find((b) => b.lang === 'ini' && b.lines.some((l) => l.startsWith('ExecStart=')));
+    expect(unit).toBeDefined();
+    const exec = unit!.lines.find((l) => l.startsWith('ExecStart='))!.slice('ExecStart='.length);
+    expect(exec).toMatch(/^\/usr\/local\/bin\/mta550 tail /);
+    const r = await runLongRunning(exec);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('mta550:') && !l.includes('event(s) written'))).toEqual([]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('"recipient":"dave.lee@example.org"');
+    expect(r.stdout).toMatch(/"type":"summary"/);
+    expect(readFileSync(path.join(sandbox, 'lib', 'mta550', 'state.json'), 'utf8')).toContain('"version":1');
+  }, 20_000);
 
   it('names only npm scripts that exist', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };

@@ -158,11 +158,8 @@ export class Follower {
         out.push(p);
       }
     }
-    return [...new Set(out)].filter((f) => {
-      if (!COMPRESSED.test(f)) return true;
-      this.warnOnce(`compressed:${f}`, `tail: ${f} is compressed and is not followed (analyze reads it)`);
-      return false;
-    });
+    // Compressed files are rotated away for good: never followed (analyze reads them), without a note.
+    return [...new Set(out)].filter((f) => !COMPRESSED.test(f));
   }
 
   /** Wakes `waitForHint` early when a watched directory changes. */

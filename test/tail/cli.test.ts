@@ -1,0 +1,108 @@
+/**
+ * `mta550 tail` as users run it: live output before any stop, batch/live parity, state file faults,
+ * summaries, signals and usage errors.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = path.resolve('dist/src/cli.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'mta550-tailcli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const p = (n: string) => path.join(dir, n);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SAMPLE = readFileSync('samples/postfix/001-remote-550-providers.log', 'utf8');
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'tail', ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  for (const t0 = Date.now(); !cond() && Date.now() - t0 < ms; ) await sleep(50);
+}
+
+describe('mta550 tail', () => {
+  it('writes events as their lines arrive, long before it is stopped', async () => {
+    writeFileSync(p('live.log'), '');
+    const t = start([p('live.log'), '--from-beginning', '--poll-interval', '50ms', '--year', '2024', '--records', 'events']);
+    await sleep(300);
+    appendFileSync(p('live.log'), SAMPLE);
+    await until(() => t.out().split('\n').filter(Boolean).length >= 7);
+    expect(t.out().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { recipient: string }).recipient)).toContain('dave.lee@example.org');
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+    expect(t.err()).toMatch(/mta550: tail stopped: \d+ lines read, 7 event\(s\) written/);
+  });
+
+  it('gives what analyze gives over the same lines: the same events (ids too) and the same onset records', () => {
+    const sample = 'samples/postfix/013-dmarc-after-relay-change.log.gz';
+    const text = gunzipSync(readFileSync(sample));
+    const batch = spawnSync(process.execPath, [CLI, 'analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+    const live = spawnSync(process.execPath, [CLI, 'tail', '-', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+    expect(live.status).toBe(0);
+    const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const b = recs(batch.stdout);
+    const l = recs(live.stdout);
+    expect(b.filter((r) => r['type'] !== undefined).length).toBeGreaterThan(0); // the sample has an onset
+    expect(l).toEqual(b);
+  });
+
+  it('says once that a corrupt state file is unusable, keeps running and rewrites it', async () => {
+    writeFileSync(p('c.log'), SAMPLE);
+    writeFileSync(p('corrupt.json'), '{"version":1,"files":[{"path":');
+    const t = start([p('c.log'), '--state', p('corrupt.json'), '--checkpoint-every', '100ms', '--poll-interval', '50ms']);
+    await until(() => readFileSync(p('corrupt.json'), 'utf8').includes('"identity"'));
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+    expect(t.err().match(/state file .*corrupt\.json is unusable \(not valid JSON\)/g)).toHaveLength(1);
+    expect(JSON.parse(readFileSync(p('corrupt.json'), 'utf8'))).toMatchObject({ version: 1, files: [{ path: p('c.log') }] });
+  });
+
+  it('keeps running when the state file cannot be written, and says so once', async () => {
+    writeFileSync(p('d.log'), '');
+    const t = start([p('d.log'), '--from-beginning', '--state', p('no-such-dir/state.json'), '--checkpoint-every', '100ms', '--poll-interval', '50ms', '--year', '2024', '--records', 'events']);
+    await sleep(600);
+    appendFileSync(p('d.log'), SAMPLE);
+    await until(() => t.out().split('\n').filter(Boolean).length >= 7);
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+    expect(t.out().split('\n').filter(Boolean)).toHaveLength(7);
+    expect(t.err().match(/cannot write the state file .*no-such-dir\/state\.json: ENOENT.*still running/g)).toHaveLength(1);
+  });
+
+  it('writes summary records, survives SIGHUP, and stops on SIGINT', async () => {
+    writeFileSync(p('s.log'), SAMPLE);
+    const t = start([p('s.log'), '--from-beginning', '--summary-every', '200ms', '--poll-interval', '50ms', '--year', '2024', '--records', 'onsets']);
+    await until(() => t.out().includes('"type":"summary"'));
+    t.child.kill('SIGHUP');
+    await sleep(300);
+    t.child.kill('SIGINT');
+    expect(await t.exited).toBe(0);
+    const summaries = t.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; total: { lines: number; events: number }; memory: { rssMiB: number }; files: { path: string }[] });
+    expect(summaries.length).toBeGreaterThanOrEqual(2);
+    expect(summaries.every((s) => s.type === 'summary')).toBe(true);
+    expect(summaries.at(-1)).toMatchObject({ total: { lines: SAMPLE.split('\n').length - 1, events: 7 }, files: [{ path: p('s.log') }] });
+    expect(summaries.at(-1)!.memory.rssMiB).toBeGreaterThan(10);
+    expect(t.err()).toContain('SIGHUP');
+  });
+
+  it.each([
+    [[], /tail needs files to follow/],
+    [['-', '--state', 'x.json'], /--state needs files/],
+    [['a.log', '-'], /either files or standard input/],
+    [['a.log', '--poll-interval', 'often'], /--poll-interval: "often" is not a duration/],
+  ])('exits 2 on a usage error: %j', (args, message) => {
+    const r = spawnSync(process.execPath, [CLI, 'tail', ...args], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});

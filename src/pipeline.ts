@@ -786,7 +786,8 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
       if (follower !== null) {
         if (control.reopen) {
           control.reopen = false;
-          options.warn('tail: SIGHUP: re-reading the file list');
+          follower.reopen();
+          options.warn('tail: SIGHUP: re-reading the file list and closing rotated files once read to their end');
         }
         await exclusive(async () => {
           more = await follower.poll(async (t, lines) => {

@@ -116,6 +116,7 @@ export class Follower {
   private first = true;
   /** Set by a poll that left unread bytes (the per-poll budget): poll again at once. */
   private more = false;
+  private releaseOrphans = false;
   private readonly warned = new Set<string>();
   private watchers: FSWatcher[] = [];
   private hint: (() => void) | null = null;
@@ -174,6 +175,14 @@ export class Follower {
         // no watch here (missing directory, no inotify): polling alone still sees everything
       }
     }
+  }
+
+  /**
+   * SIGHUP: rotation is done, let go of renamed and deleted files at the next poll (after reading
+   * them to their end) instead of waiting for them to be idle.
+   */
+  reopen(): void {
+    this.releaseOrphans = true;
   }
 
   /** Ends a `waitForHint` now (a signal). */
@@ -235,9 +244,11 @@ export class Follower {
     }
     const orphans = [...this.tracked.values()].filter((t) => t.current === null);
     const live = [...this.tracked.values()].filter((t) => t.current !== null);
+    const release = this.releaseOrphans;
+    this.releaseOrphans = false;
     for (const t of orphans) {
       await this.read(t, onLines);
-      if (this.now() - t.lastGrowthMs >= this.orphanIdleMs) await this.close(t);
+      if (release || this.now() - t.lastGrowthMs >= this.orphanIdleMs) await this.close(t);
     }
     for (const f of fresh) {
       const t = await this.start(f.file, f.dev, f.ino);

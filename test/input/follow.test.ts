@@ -86,6 +86,19 @@ describe('Follower', () => {
     expect(f.stats.closed).toBe(1);
   });
 
+  it('closes rotated files at once after reading them to their end when told to re-open (SIGHUP)', async () => {
+    writeFileSync(p('mail.log'), '');
+    const { f, poll, texts } = follower([p('mail.log')]);
+    await poll();
+    renameSync(p('mail.log'), p('mail.log.1'));
+    appendFileSync(p('mail.log.1'), 'last words\n');
+    writeFileSync(p('mail.log'), 'new\n');
+    f.reopen();
+    await poll();
+    expect(texts()).toEqual(['last words', 'new']);
+    expect(f.files().map((t) => t.current)).toEqual([p('mail.log')]);
+  });
+
   it('copytruncate: a file shorter than our position restarts at 0', async () => {
     writeFileSync(p('mail.log'), '');
     const { f, poll, texts } = follower([p('mail.log')]);

@@ -92,7 +92,7 @@ rmSync(dir, { recursive: true, force: true });
 
 const last = summaries.at(-1);
 const at = (h) => summaries.filter((s) => s.hour === h).at(-1) ?? null;
-const marks = [1, 3, 6, 9, 12, 15, 18, 21, hours.length - 1].filter((h) => h < hours.length);
+const marks = [...new Set([1, 3, 6, 9, 12, 15, 18, 21, 24, 36, 48, 72, 96, hours.length - 1])].filter((h) => h < hours.length);
 const rows = marks.map((h) => at(h)).filter(Boolean);
 const rssOf = (from, to) => summaries.filter((s) => s.hour >= from && s.hour <= to).map((s) => s.memory.rssMiB);
 const firstHalf = Math.max(...rssOf(3, Math.floor(hours.length / 2)));
@@ -104,9 +104,9 @@ const md = [
   `Measured ${date} on ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Node ${process.version}.`,
   `Input: ${lines.length.toLocaleString('en-US')} generated Postfix lines over ${hours.length} hours of log time, ${DOMAINS.toLocaleString('en-US')} recipient domains (bench/generate.mjs, seed 24), appended to a live file at one log hour per ${HOUR_MS} ms and rotated hourly (rename, new file, oldest removed); \`mta550 tail --state --summary-every\` followed \`mail.log*\` (wall time ${wallS.toFixed(0)} s).`,
   '',
-  '| log hour | lines read (total) | events (total) | open messages | follower rotations | RSS (MiB) | heap used (MiB) |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((s) => `| ${s.hour + 1} | ${s.total.lines.toLocaleString('en-US')} | ${s.total.events.toLocaleString('en-US')} | ${s.correlation.open} | ${s.follower.rotations} | ${s.memory.rssMiB} | ${s.memory.heapUsedMiB} |`),
+  '| log hour | lines read (total) | events (total) | open messages | follower rotations | RSS (MiB) | heap used / total (MiB) | external (MiB) |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((s) => `| ${s.hour + 1} | ${s.total.lines.toLocaleString('en-US')} | ${s.total.events.toLocaleString('en-US')} | ${s.correlation.open} | ${s.follower.rotations} | ${s.memory.rssMiB} | ${s.memory.heapUsedMiB} / ${s.memory.heapTotalMiB} | ${s.memory.externalMiB} |`),
   '',
   `- peak RSS, hours 4-${Math.floor(hours.length / 2)}: ${firstHalf} MiB; hours ${Math.floor(hours.length / 2) + 2}-${hours.length}: ${secondHalf} MiB (ratio ${(secondHalf / firstHalf).toFixed(2)})`,
   `- lines read ${last?.total.lines.toLocaleString('en-US')} of ${lines.length.toLocaleString('en-US')} written; onset records ${onsets}; ${summaries.length} summaries`,

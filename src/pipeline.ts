@@ -615,7 +615,7 @@ export interface LiveSummary {
   files: { path: string; current: string | null; offset: number; lines: number }[];
   follower: Follower['stats'];
   correlation: { open: number; releasedWaiting: number; evictedIdle: number; evictedOverflow: number };
-  memory: { rssMiB: number; heapUsedMiB: number };
+  memory: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
 }
 
 export interface LiveConsumer extends PipelineConsumer {
@@ -766,7 +766,12 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
       files: (follower?.files() ?? []).map((f) => ({ path: f.name, current: f.current, offset: f.splitter.offset, lines: f.splitter.lines })),
       follower: follower?.stats ?? { rotations: 0, truncations: 0, recreated: 0, opened: 0, closed: 0, copiesResumed: 0 },
       correlation: { open: pipeline.openMessages(), releasedWaiting: corr.releasedWaiting, evictedIdle: corr.evictedIdle, evictedOverflow: corr.evictedOverflow },
-      memory: { rssMiB: Math.round(mem.rss / 1048576), heapUsedMiB: Math.round(mem.heapUsed / 1048576) },
+      memory: {
+        rssMiB: Math.round(mem.rss / 1048576),
+        heapUsedMiB: Math.round(mem.heapUsed / 1048576),
+        heapTotalMiB: Math.round(mem.heapTotal / 1048576),
+        externalMiB: Math.round(mem.external / 1048576),
+      },
     });
     lastSummary = t;
     summarySince = new Date(t).toISOString();

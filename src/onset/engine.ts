@@ -134,6 +134,24 @@ const NOT_AN_ONSET = {
 /** The sending-side attributes watched for changes of their own. */
 const WATCHED: readonly Attribute[] = ['relay', 'relay_ip', 'sender_domain', 'client_ip'];
 
+/**
+ * A 52-bit hash of a unit key (two 26-bit FNV-1a halves), so the decided set holds numbers instead
+ * of strings: about 40 bytes per entry instead of 170 (500,000 entries: 20 MiB instead of 85). Two
+ * different keys collide with probability 2^-52 per pair: at 500,000 entries, about one mistaken
+ * "already decided" in 10^4 years of a busy relay.
+ */
+export function keyHash(key: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 6) * 67108864 + (b >>> 6);
+}
+
 function addCount(m: Map<string, number>, key: string, n: number): void {
   const v = (m.get(key) ?? 0) + n;
   if (v === 0) m.delete(key);
@@ -156,8 +174,8 @@ export class OnsetEngine {
    * Deleting through the ring keeps lookups O(1): taking the Set's oldest entry after many deletions
    * walks over their holes.
    */
-  private readonly decided = new Set<string>();
-  private readonly decidedRing: (string | undefined)[] = new Array(500_000);
+  private readonly decided = new Set<number>();
+  private readonly decidedRing = new Float64Array(500_000).fill(-1);
   private decidedNext = 0;
   private latest = -Infinity;
   private readonly global: Series;
@@ -226,7 +244,7 @@ export class OnsetEngine {
         u.failed = true;
         u.recipient = a.recipient;
       }
-    } else if (!this.decided.has(key)) {
+    } else if (!this.decided.has(keyHash(key))) {
       this.pending.set(key, {
         key,
         t: a.timeMs,
@@ -276,11 +294,12 @@ export class OnsetEngine {
     ready.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
     for (const u of ready) {
       this.pending.delete(u.key);
-      const old = this.decidedRing[this.decidedNext];
-      if (old !== undefined) this.decided.delete(old);
-      this.decidedRing[this.decidedNext] = u.key;
+      const old = this.decidedRing[this.decidedNext]!;
+      if (old >= 0) this.decided.delete(old);
+      const h = keyHash(u.key);
+      this.decidedRing[this.decidedNext] = h;
       this.decidedNext = (this.decidedNext + 1) % this.decidedRing.length;
-      this.decided.add(u.key);
+      this.decided.add(h);
       this.unit(u);
     }
   }
@@ -335,7 +354,10 @@ export class OnsetEngine {
     if (u.failed) this.stats.failedUnits++;
     this.ring.push(u);
     while (this.ring.length - this.ringStart > this.ringUnits || (this.ringStart < this.ring.length && this.ring[this.ringStart]!.t < u.t - 2 * this.ringMs)) this.ringStart++;
-    if (this.ringStart > 100_000) {
+    // Compact once the dropped head is as long as the live part: the dropped units (about 1 KiB each
+    // with their attributes) stay referenced until then, so waiting for a fixed 100,000 held 100 MiB
+    // for nothing (seen in the 50-hour tail soak). Amortised O(1) per unit.
+    if (this.ringStart > 4096 && this.ringStart >= this.ring.length - this.ringStart) {
       this.ring.splice(0, this.ringStart);
       this.ringStart = 0;
     }

@@ -20,7 +20,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeEximLine } from '../../parsers/exim/index.js';
 import type { RejectionEvent } from '../../src/model/event.js';
 import { startExim, type EximInstance } from './exim.js';
-import { analyze, expectDetails, expectOtherRecipients, hostsText, key, listening, LOCAL_USERS, MIGRATED_TO, ROOT, ROUTES, send, truth, waitFor, workload, type Message, type Report, type Truth, type TruthProfile } from './scenario.js';
+import { analyze, startTail, expectDetails, expectOtherRecipients, hostsText, key, listening, LOCAL_USERS, MIGRATED_TO, ROOT, ROUTES, send, truth, waitFor, workload, type Message, type Report, type Truth, type TruthProfile } from './scenario.js';
 import { startSyslog } from './syslog.js';
 import { startWorld, type World } from './world.js';
 
@@ -71,6 +71,8 @@ interface Run {
   logs: Record<(typeof LOG_NAMES)[number], string>;
   paniclog: string;
   rejectlog: string;
+  /** What `mta550 tail` wrote while following each log during the run. */
+  tailed: Record<string, { code: number | null; events: RejectionEvent[]; stderr: string }>;
 }
 
 const sent = workload();
@@ -94,6 +96,8 @@ beforeAll(async () => {
   try {
     exim = await startExim(ROOT, path.join(dir, 'exim'), ROUTES, { localUsers: LOCAL_USERS, hosts: hostsText(), syslog: true });
     const e = exim;
+    const files = { mainlog: e.mainlog, 'syslog (BSD timestamps)': syslog.traditional, 'syslog (RFC 3339)': syslog.rfc3339 };
+    const tails = Object.entries(files).map(([name, file]) => [name, startTail([file])] as const);
     await listening('Exim');
     await send(sent.before);
     await send(sent.inbound.filter((m) => !m.outsider));
@@ -107,13 +111,9 @@ beforeAll(async () => {
     await waitFor('the queue to drain', () => e.queued() === 0, 90_000);
     await new Promise((r) => setTimeout(r, 1500)); // the last lines reach the logs
     writeFileSync(path.join(dir, 'journal.json'), JSON.stringify({ migratedAt, journal: world.journal, sent }, null, 1));
-    run = {
-      world,
-      migratedAt,
-      logs: { mainlog: e.mainlog, 'syslog (BSD timestamps)': syslog.traditional, 'syslog (RFC 3339)': syslog.rfc3339 },
-      paniclog: e.paniclog,
-      rejectlog: e.rejectlog,
-    };
+    const tailed: Run['tailed'] = {};
+    for (const [name, t] of tails) tailed[name] = await t.stop();
+    run = { world, migratedAt, logs: files, paniclog: e.paniclog, rejectlog: e.rejectlog, tailed };
   } finally {
     await exim?.stop();
     await syslog.stop();
@@ -145,6 +145,14 @@ describe('real Exim', () => {
     let report: Report;
     beforeAll(() => {
       ({ events, report } = analyze(run.logs[name]));
+    });
+
+    it('gives the same events when tailing the live log during the run as when analysing it afterwards (ids too)', () => {
+      const tailed = run.tailed[name]!;
+      expect(tailed.code).toBe(0);
+      expect(tailed.stderr).toBe('');
+      const core = (e: RejectionEvent) => `${e.id} ${e.queueId} ${e.recipient} ${e.code} ${e.enhancedStatus} ${e.stage} ${e.outcome} ${e.messageId} ${e.sender} ${e.classification?.subtype}`;
+      expect(tailed.events.map(core).sort()).toEqual(events.map(core).sort());
     });
 
     it('reads every line as Exim (no malformed line)', () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RejectionEvent } from '../../src/model/event.js';
 import { startPostfix, type PostfixInstance } from './postfix.js';
-import { analyze, expectDetails, expectOtherRecipients, hostsText, key, listening, MIGRATED_TO, ROOT, ROUTES, send, truth, waitFor, workload, type Report, type TruthProfile } from './scenario.js';
+import { analyze, startTail, expectDetails, expectOtherRecipients, hostsText, key, listening, MIGRATED_TO, ROOT, ROUTES, send, truth, waitFor, workload, type Report, type TruthProfile } from './scenario.js';
 import { startSyslog, type Syslog } from './syslog.js';
 import { startWorld, type World } from './world.js';
 
@@ -34,6 +34,8 @@ interface Run {
   migratedAt: number;
   /** The log files this run wrote, by name. */
   logs: Record<string, string>;
+  /** What `mta550 tail` wrote while following each log file during the run. */
+  tailed: Record<string, { code: number | null; events: RejectionEvent[]; stderr: string }>;
 }
 
 const sent = workload();
@@ -46,6 +48,9 @@ async function scenario(mode: 'maillog_file' | 'syslog'): Promise<Run> {
   const world = await startWorld();
   const syslog = mode === 'syslog' ? await startSyslog(ROOT, path.join(base, 'syslog')) : null;
   const postfix = startPostfix(ROOT, path.join(base, 'postfix'), ROUTES, { maillog: mode === 'maillog_file' });
+  const logs: Record<string, string> =
+    syslog === null ? { maillog_file: postfix.maillog } : { 'syslog (BSD timestamps)': syslog.traditional, 'syslog (RFC 3339)': syslog.rfc3339 };
+  const tails = Object.entries(logs).map(([name, file]) => [name, startTail([file])] as const);
   try {
     await listening('Postfix');
     await send(sent.before);
@@ -59,11 +64,11 @@ async function scenario(mode: 'maillog_file' | 'syslog'): Promise<Run> {
     await send(sent.after);
     await waitFor('the queue to drain (deferrals expire after 25 s)', () => postfix.queued() === 0, 120_000);
     await new Promise((r) => setTimeout(r, 1500)); // the last lines reach the logs
-    const logs: Record<string, string> =
-      syslog === null ? { maillog_file: postfix.maillog } : { 'syslog (BSD timestamps)': syslog.traditional, 'syslog (RFC 3339)': syslog.rfc3339 };
+    const tailed: Run['tailed'] = {};
+    for (const [name, t] of tails) tailed[name] = await t.stop();
     // Kept beside the logs for whoever debugs a failure.
     writeFileSync(path.join(base, 'journal.json'), JSON.stringify({ migratedAt, journal: world.journal, sent }, null, 1));
-    return { world, postfix, syslog, migratedAt, logs };
+    return { world, postfix, syslog, migratedAt, logs, tailed };
   } finally {
     postfix.stop();
     await syslog?.stop();
@@ -104,6 +109,14 @@ describe('real Postfix', () => {
     beforeAll(() => {
       run = runs[mode]!;
       ({ events, report } = analyze(run.logs[name]!));
+    });
+
+    it('gives the same events when tailing the live log during the run as when analysing it afterwards (ids too)', () => {
+      const tailed = runs[mode]!.tailed[name]!;
+      expect(tailed.code).toBe(0);
+      expect(tailed.stderr).toBe('');
+      const core = (e: RejectionEvent) => `${e.id} ${e.queueId} ${e.recipient} ${e.code} ${e.enhancedStatus} ${e.stage} ${e.outcome} ${e.messageId} ${e.sender} ${e.classification?.subtype}`;
+      expect(tailed.events.map(core).sort()).toEqual(events.map(core).sort());
     });
 
     it('reads every line (no malformed line)', () => {

@@ -3,7 +3,7 @@
  * sending it, waiting, running the built CLI, and the truth mta550's events must equal (built from
  * the providers' journal, world.ts, and what our own MTA must refuse inbound).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { expect } from 'vitest';
@@ -144,6 +144,26 @@ export function listening(what: string): Promise<void> {
 
 export interface Report {
   inputs: { malformed: number; lines: number; records: number; format?: string }[];
+}
+
+/** `mta550 tail` following log files while an MTA writes them; `stop()` ends it cleanly and returns its events. */
+export function startTail(files: readonly string[]): { stop: () => Promise<{ code: number | null; events: RejectionEvent[]; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, 'tail', ...files, '--from-beginning', '--codes', '5xx', '--records', 'events', '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    async stop() {
+      await new Promise((r) => setTimeout(r, 2500)); // longer than --max-wait: everything read is out
+      child.kill('SIGTERM');
+      const code = await exited;
+      return { code, events: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent), stderr };
+    },
+  };
 }
 
 /** mta550's events (NDJSON) and report (JSON) for one log file, from the built CLI. */

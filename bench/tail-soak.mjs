@@ -1,13 +1,13 @@
 /**
- * `npm run bench:tail`: a 24-hour `mta550 tail` run, time-compressed. A seeded generator makes a day
+ * `npm run bench:tail`: `mta550 tail` over 100 hours of log, time-compressed. A seeded generator makes a day
  * of a mail relay's log (bench/generate.mjs, many recipient domains); this script appends it to a
  * live file at about 30x-60x real speed, rotating it every hour of log time like logrotate (rename,
  * a new file, the oldest removed), while `mta550 tail --state --summary-every` follows it. The
  * summary records give the process's RSS and heap over the day; the result goes to
  * bench/TAIL-SOAK.md. Memory must stay flat: every structure that grows with time is capped.
  *
- *   SOAK_LINES (default 450,000 = about 24 h of the generator's log), SOAK_DOMAINS (20,000),
- *   SOAK_HOUR_MS (wall time per log hour, default 1,500)
+ *   SOAK_LINES (default 1,800,000 = about 100 h of the generator's log), SOAK_DOMAINS (20,000),
+ *   SOAK_HOUR_MS (wall time per log hour, default 700), SOAK_HEAP_CAP (MiB, default 96), SOAK_ARGS
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -18,9 +18,11 @@ import { generate } from './generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const LINES = Number(process.env.SOAK_LINES ?? 450_000);
+const LINES = Number(process.env.SOAK_LINES ?? 1_800_000);
 const DOMAINS = Number(process.env.SOAK_DOMAINS ?? 20_000);
-const HOUR_MS = Number(process.env.SOAK_HOUR_MS ?? 1500);
+const HOUR_MS = Number(process.env.SOAK_HOUR_MS ?? 700);
+/** V8 old-space cap for the tail process, MiB (default 96): the run fails if the live set does not fit. */
+const HEAP_CAP = Number(process.env.SOAK_HEAP_CAP ?? 96);
 const outDir = path.join(here, 'out');
 mkdirSync(outDir, { recursive: true });
 const source = path.join(outDir, `soak-${LINES}-${DOMAINS}.log`);
@@ -46,8 +48,8 @@ const log = path.join(dir, 'mail.log');
 writeFileSync(log, '');
 const tail = spawn(
   process.execPath,
-  [path.join(root, 'dist/src/cli.js'), 'tail', `${dir}/mail.log*`, '--state', path.join(dir, 'state.json'), '--from-beginning', '--summary-every', `${Math.max(250, Math.round(HOUR_MS / 3))}ms`, '--records', 'onsets', '--codes', '5xx', '--year', '2024', '-q'],
-  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TZ: 'UTC' } },
+  [path.join(root, 'dist/src/cli.js'), 'tail', `${dir}/mail.log*`, '--state', path.join(dir, 'state.json'), '--from-beginning', '--summary-every', `${Math.max(250, Math.round(HOUR_MS / 3))}ms`, '--records', 'onsets', '--codes', '5xx', '--year', '2024', '-q', ...(process.env.SOAK_ARGS ?? '').split(' ').filter(Boolean)],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TZ: 'UTC', ...(HEAP_CAP ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP}` } : {}) } },
 );
 let buffered = '';
 const summaries = [];
@@ -62,7 +64,7 @@ tail.stdout.on('data', (d) => {
     else onsets++;
   }
 });
-const exited = new Promise((resolve) => tail.on('close', resolve));
+const exited = new Promise((resolve) => tail.on('close', (code, signal) => resolve({ code, signal })));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let currentHour = 0;
@@ -86,7 +88,11 @@ for (const [h, hourLines] of hours.entries()) {
 }
 await sleep(3000);
 tail.kill('SIGTERM');
-await exited;
+const end = await exited;
+if (end.code !== 0) {
+  process.stderr.write(`mta550 tail ended with ${end.code ?? end.signal}\n`);
+  process.exitCode = 1;
+}
 const wallS = (Date.now() - t0) / 1000;
 rmSync(dir, { recursive: true, force: true });
 
@@ -102,7 +108,7 @@ const md = [
   '# Tail soak: 24 hours of log, time-compressed',
   '',
   `Measured ${date} on ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Node ${process.version}.`,
-  `Input: ${lines.length.toLocaleString('en-US')} generated Postfix lines over ${hours.length} hours of log time, ${DOMAINS.toLocaleString('en-US')} recipient domains (bench/generate.mjs, seed 24), appended to a live file at one log hour per ${HOUR_MS} ms and rotated hourly (rename, new file, oldest removed); \`mta550 tail --state --summary-every\` followed \`mail.log*\` (wall time ${wallS.toFixed(0)} s).`,
+  `Input: ${lines.length.toLocaleString('en-US')} generated Postfix lines over ${hours.length} hours of log time, ${DOMAINS.toLocaleString('en-US')} recipient domains (bench/generate.mjs, seed 24), appended to a live file at one log hour per ${HOUR_MS} ms and rotated hourly (rename, new file, oldest removed); \`mta550 tail --state --summary-every\` followed \`mail.log*\` (wall time ${wallS.toFixed(0)} s)${HEAP_CAP ? `, its V8 old space capped at ${HEAP_CAP} MiB (\`--max-old-space-size\`): the run would end with an out-of-memory error if the live state did not stay within it` : ''}.`,
   '',
   '| log hour | lines read (total) | events (total) | open messages | follower rotations | RSS (MiB) | heap used / total (MiB) | external (MiB) |',
   '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -22,7 +22,7 @@ export function correlate(lines: string[], options: CorrelatorOptions = {}) {
       daemon: d.daemon,
       timeMs: t.epochMs,
       yearSource: t.yearSource,
-      source: { format: 'postfix', file: 'test.log', line: i + 1 },
+      source: { format: 'postfix', file: 'test.log', line: i + 1, offset: i * 100, identity: 'test' },
       raw,
     });
   });

@@ -14,7 +14,7 @@ function correlate(lines: string[]) {
     const d = decodeEximLine(raw);
     if (d.type !== 'record') return;
     const t = clock.resolve(d.envelope.time);
-    correlator.push({ record: d.record, envelope: d.envelope, daemon: d.daemon, timeMs: t.epochMs, yearSource: t.yearSource, source: { format: 'exim', file: 'test.log', line: i + 1 }, raw });
+    correlator.push({ record: d.record, envelope: d.envelope, daemon: d.daemon, timeMs: t.epochMs, yearSource: t.yearSource, source: { format: 'exim', file: 'test.log', line: i + 1, offset: i * 100, identity: 'test' }, raw });
   });
   correlator.flush();
   return { events, outcomes };

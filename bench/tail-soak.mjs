@@ -1,10 +1,10 @@
 /**
- * `npm run bench:tail`: `mta550 tail` over 100 hours of log, time-compressed. A seeded generator makes a day
- * of a mail relay's log (bench/generate.mjs, many recipient domains); this script appends it to a
- * live file at about 30x-60x real speed, rotating it every hour of log time like logrotate (rename,
- * a new file, the oldest removed), while `mta550 tail --state --summary-every` follows it. The
- * summary records give the process's RSS and heap over the day; the result goes to
- * bench/TAIL-SOAK.md. Memory must stay flat: every structure that grows with time is capped.
+ * `npm run bench:tail`: `mta550 tail` over 100 hours of log, time-compressed. A seeded generator makes
+ * four days of a mail relay's log (bench/generate.mjs, many recipient domains); this script appends
+ * it to a live file at one log hour per 0.7 s, rotating it every hour of log time like logrotate
+ * (rename, a new file, the oldest removed), while `mta550 tail --state --summary-every` follows it in
+ * a capped V8 heap. The summary records give the process's RSS and heap over time; the result goes
+ * to bench/TAIL-SOAK.md. Memory must level off: every structure that grows with time is capped.
  *
  *   SOAK_LINES (default 1,800,000 = about 100 h of the generator's log), SOAK_DOMAINS (20,000),
  *   SOAK_HOUR_MS (wall time per log hour, default 700), SOAK_HEAP_CAP (MiB, default 96), SOAK_ARGS

@@ -62,31 +62,35 @@ describe('mta550 tail under real rotation, restarts and a crash', () => {
     const writerDone = new Promise<void>((resolve) => writer.on('exit', () => resolve()));
     const steps: string[] = [];
 
+    /** Rename rotation, rsyslog style: the writer re-opens the path on SIGHUP. */
+    const renameRotation = (label: string) => {
+      shift();
+      renameSync(log, p('mail.log.1'));
+      writer.kill('SIGHUP');
+      steps.push(label);
+    };
+    /** copytruncate, the writer paused for the copy (a slow copy would race it otherwise). */
+    const copyTruncate = () => {
+      writer.kill('SIGSTOP');
+      shift();
+      copyFileSync(log, p('mail.log.1'));
+      truncateSync(log, 0);
+      writer.kill('SIGCONT');
+      steps.push('copytruncate');
+    };
+
     let tail = startTail(1, pattern);
     await sleep(1000);
-    // 1. Rename rotation (rsyslog style: the writer re-opens the path on SIGHUP).
-    shift();
-    renameSync(log, p('mail.log.1'));
-    writer.kill('SIGHUP');
-    steps.push('rename');
+    renameRotation('rename');
     await sleep(1000);
-    // 2. copytruncate (the writer paused for the copy, as a slow copy would race it otherwise).
-    writer.kill('SIGSTOP');
-    shift();
-    copyFileSync(log, p('mail.log.1'));
-    truncateSync(log, 0);
-    writer.kill('SIGCONT');
-    steps.push('copytruncate');
+    copyTruncate();
     await sleep(800);
     // 3. A clean stop, a rotation while stopped, a restart from the state file.
     tail.child.kill('SIGTERM');
     expect(await tail.exited).toBe(0);
     steps.push('stop');
     await sleep(300);
-    shift();
-    renameSync(log, p('mail.log.1'));
-    writer.kill('SIGHUP');
-    steps.push('rename while stopped');
+    renameRotation('rename while stopped');
     await sleep(400);
     tail = startTail(2, pattern);
     steps.push('restart');
@@ -105,12 +109,7 @@ describe('mta550 tail under real rotation, restarts and a crash', () => {
     tail = startTail(3, pattern);
     steps.push('restart');
     await sleep(800);
-    writer.kill('SIGSTOP');
-    shift();
-    copyFileSync(log, p('mail.log.1'));
-    truncateSync(log, 0);
-    writer.kill('SIGCONT');
-    steps.push('copytruncate');
+    copyTruncate();
     await writerDone;
     steps.push(`writer done after ${Date.now() - started} ms`);
 

@@ -61,7 +61,8 @@ function stripWrapper(input: string): { reply: string; stage: Stage | null; remo
 
   if (s.startsWith('delivery temporarily suspended: ')) s = s.slice('delivery temporarily suspended: '.length);
   // Postfix smtp/lmtp client.
-  let m = /^host (\S+?)(?:\[[^\]]*\])? said: /.exec(s);
+  // The host name stops at `[` (no lazy \S+? against a bracket class: that backtracks polynomially).
+  let m = /^host ([^\s[]+)(?:\[[^\]\s]*\])? said: /.exec(s);
   if (m !== null) {
     remoteHost = m[1]!;
     s = s.slice(m[0].length);
@@ -72,7 +73,7 @@ function stripWrapper(input: string): { reply: string; stage: Stage | null; remo
     }
     return { reply: s, stage, remoteHost };
   }
-  m = /^host (\S+?)(?:\[[^\]]*\])? refused to talk to me: /.exec(s);
+  m = /^host ([^\s[]+)(?:\[[^\]\s]*\])? refused to talk to me: /.exec(s);
   if (m !== null) return { reply: s.slice(m[0].length), stage: 'connect', remoteHost: m[1]! };
   // Exim: `SMTP error from remote mail server after RCPT TO:<x>: 550 ...`, optionally `host H [ip]: ` next.
   const exim = s.indexOf(EXIM_WRAPPER);

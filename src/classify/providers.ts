@@ -178,7 +178,8 @@ export function detectProvider(input: {
     if (s !== null) return { provider: s[1], via: 'host', value: s[0] };
   }
   // Addresses name domains, not the software that answered (`<bob@yahoo.com>` in a generic reply).
-  const text = input.text.includes('@') ? input.text.replace(/[\w.+=%'-]*@[\w.-]+/g, ' ') : input.text;
+  // The lookbehind starts a match only at the start of a run of address characters: linear.
+  const text = input.text.includes('@') ? input.text.replace(/(?<![\w.+=%'-])[\w.+=%'-]*@[\w.-]+/g, ' ') : input.text;
   for (const [re, provider] of TEXT_TOKENS) {
     const m = re.exec(text);
     if (m !== null) return { provider, via: 'text', value: m[0] };

@@ -12,26 +12,73 @@ export function hasGlob(s: string): boolean {
   return GLOB_CHARS.test(s);
 }
 
-/** Converts one path segment's pattern to an anchored RegExp (no nested quantifiers: linear). */
-export function segmentToRegExp(segment: string): RegExp {
-  let re = '';
+type Token = { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; negated: boolean; ranges: [string, string][] };
+
+function tokens(segment: string): Token[] {
+  const out: Token[] = [];
   for (let i = 0; i < segment.length; i++) {
     const c = segment[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
+    if (c === '*') {
+      if (out.at(-1)?.kind !== 'star') out.push({ kind: 'star' }); // `**` within a segment = `*`
+    } else if (c === '?') out.push({ kind: 'any' });
+    else if (c === '[' && segment.indexOf(']', i + 2) > 0) {
       const close = segment.indexOf(']', i + 2);
-      if (close < 0) {
-        re += '\\[';
-        continue;
-      }
       let body = segment.slice(i + 1, close);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
-      re += '[' + body.replace(/\\/g, '\\\\') + ']';
+      const negated = body.startsWith('!') || body.startsWith('^');
+      if (negated) body = body.slice(1);
+      const ranges: [string, string][] = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          ranges.push([body[k]!, body[k + 2]!]);
+          k += 2;
+        } else ranges.push([body[k]!, body[k]!]);
+      }
+      out.push({ kind: 'class', negated, ranges });
       i = close;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+    } else out.push({ kind: 'char', c });
   }
-  return new RegExp('^' + re + '$');
+  return out;
+}
+
+function matchOne(t: Token, c: string): boolean {
+  switch (t.kind) {
+    case 'any':
+      return true;
+    case 'char':
+      return t.c === c;
+    case 'class':
+      return t.ranges.some(([a, b]) => c >= a && c <= b) !== t.negated;
+    case 'star':
+      return false;
+  }
+}
+
+/**
+ * Whether a file name matches one path segment's pattern. A wildcard matcher, not a RegExp: a
+ * pattern like `*a*a*a*b` compiled to a regex backtracks polynomially; this walks name and pattern
+ * once, going back only to the last `*` (at most name length x pattern length steps).
+ */
+export function matchSegment(pattern: string, name: string): boolean {
+  const p = tokens(pattern);
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (i < name.length) {
+    const t = p[j];
+    if (t !== undefined && t.kind === 'star') {
+      star = j++;
+      resume = i;
+    } else if (t !== undefined && matchOne(t, name[i]!)) {
+      i++;
+      j++;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++resume;
+    } else return false;
+  }
+  while (p[j]?.kind === 'star') j++;
+  return j === p.length;
 }
 
 async function listDir(dir: string): Promise<{ name: string; isDir: boolean; isFile: boolean }[]> {
@@ -87,10 +134,10 @@ export async function expandGlob(pattern: string): Promise<string[]> {
       } else await walk(p, index + 1);
       return;
     }
-    const re = segmentToRegExp(seg);
+
     for (const e of await listDir(dir)) {
       if (e.name.startsWith('.') && !seg.startsWith('.')) continue;
-      if (!re.test(e.name)) continue;
+      if (!matchSegment(seg, e.name)) continue;
       if (last && e.isFile) results.push(join(dir, e.name));
       else if (!last && e.isDir) await walk(join(dir, e.name), index + 1);
     }

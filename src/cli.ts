@@ -101,9 +101,11 @@ interface AnalyzeArgs {
   quiet: boolean;
   onsets: boolean;
   records: 'all' | 'events' | 'onsets';
+  strict: boolean;
 }
 
 async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
+  const control = io.control;
   const codes = parseCodes(args.codes);
   if (args.year !== undefined && (!Number.isInteger(args.year) || args.year < 1970 || args.year > 9999)) {
     throw new Mta550Error('usage', `--year: "${args.year}" is not a year (example: --year 2024)`);
@@ -137,6 +139,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
       ...(args.onsets ? {} : { onsets: false as const }),
       stdin: io.stdin,
       shouldStop: () => out.closed,
+      interrupted: () => control?.stop === true,
     },
     {
       event(e) {
@@ -160,7 +163,22 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   const failed = result.inputs.filter((i) => i.error !== undefined);
   for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
-  return failed.length > 0 ? EXIT.runtime : EXIT.ok;
+  for (const i of result.inputs.filter((x) => x.skipped === 'binary')) {
+    io.stderr.write(`mta550: ${i.path} is not a text file (binary content): skipped\n`);
+  }
+  if (result.interrupted) {
+    const signal = control?.signal ?? 'SIGTERM';
+    io.stderr.write(`mta550: interrupted by ${signal}: the output covers the lines read until then\n`);
+    return signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+  }
+  if (failed.length > 0) return EXIT.runtime;
+  const malformed = result.inputs.reduce((a, i) => a + i.malformed, 0);
+  if (args.strict && malformed > 0) {
+    const where = result.inputs.filter((i) => i.malformed > 0).length;
+    io.stderr.write(`mta550: --strict: ${malformed} malformed line(s) in ${where} input(s) (the report lists the first ones)\n`);
+    return EXIT.strict;
+  }
+  return EXIT.ok;
 }
 
 interface TailArgs extends Omit<AnalyzeArgs, 'maxRows' | 'output'> {
@@ -351,6 +369,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             describe: 'With --output ndjson: which records to write (rejection events, onset/recovery records, or both)',
             choices: ['all', 'events', 'onsets'] as const,
             default: 'all' as const,
+          })
+          .option('strict', {
+            describe: 'Exit with code 3 when any line is malformed (the output is still written)',
+            type: 'boolean',
+            default: false,
           })
           .option('max-rows', {
             describe: 'Most rows per table in the text report',
@@ -552,14 +575,18 @@ if (invokedDirectly) {
   // SIGINT/SIGTERM: stop reading, write what waits and the checkpoint, exit 0 (a second one exits
   // at once with 130); SIGHUP: re-read the file list. Only `tail` runs long enough to care.
   const control: LiveControl = { stop: false, reopen: false, wake: () => undefined };
-  const stop = () => {
-    if (control.stop) process.exit(130);
+  const command = hideBin(process.argv)[0];
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (control.stop) process.exit(signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
     control.stop = true;
+    control.signal = signal;
     control.wake();
   };
-  if (hideBin(process.argv)[0] === 'tail') {
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+  if (command === 'tail' || command === 'analyze') {
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  }
+  if (command === 'tail') {
     process.on('SIGHUP', () => {
       control.reopen = true;
       control.wake();

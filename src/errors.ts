@@ -12,8 +12,11 @@ export type ErrorCode =
   | 'output_failed' // writing the output failed (other than a closed pipe)
   | 'internal';
 
-/** Exit codes (documented in the README): 0 ok, 1 runtime error, 2 usage error. */
-export const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
+/**
+ * Exit codes (documented in the README and tested): 0 ok, 1 runtime error, 2 usage error, 3 malformed
+ * lines under --strict, 130/143 interrupted by SIGINT/SIGTERM during a batch run (128 + signal).
+ */
+export const EXIT = { ok: 0, runtime: 1, usage: 2, strict: 3, sigint: 130, sigterm: 143 } as const;
 
 export class Mta550Error extends Error {
   constructor(

@@ -65,6 +65,10 @@ export interface InputSummary {
   truncated: number;
   /** journald records whose MESSAGE was null (longer than 4096 bytes, exported without -a). */
   messageMissing: number;
+  /** Lines with bytes that are not valid UTF-8 (decoded with U+FFFD replacement, still handled). */
+  invalidUtf8: number;
+  /** Why the input was not read at all: `binary` (it is not text: an archive, an executable...). */
+  skipped: 'binary' | null;
   yearSource: YearSource | null;
   firstTime: string | null;
   lastTime: string | null;
@@ -97,8 +101,10 @@ export interface PipelineOptions {
   nowMs?: number;
   /** Classify each event (default true; the benchmark turns it off to measure its cost). */
   classify?: boolean;
-  /** Polled between lines: true stops reading (the output was closed, e.g. `| head`). */
+  /** Polled between lines: true stops reading and skips the rest (the output was closed, e.g. `| head`). */
   shouldStop?: () => boolean;
+  /** Polled between lines: true stops reading but still closes what is open and reports (SIGTERM during a batch run). */
+  interrupted?: () => boolean;
 }
 
 export interface PipelineResult {
@@ -111,6 +117,8 @@ export interface PipelineResult {
   /** Delivery units seen by onset detection, and the records it produced. */
   onsetStats: OnsetEngine['stats'] | null;
   stopped: boolean;
+  /** Reading ended early on request (a signal); what was read is complete in the result. */
+  interrupted: boolean;
 }
 
 function bump(counters: Record<string, number>, name: string): void {
@@ -151,6 +159,8 @@ export function emptySummary(path: string, forced: boolean): InputSummary {
     formatChoice: forced ? 'forced' : 'sniffed',
     truncated: 0,
     messageMissing: 0,
+    invalidUtf8: 0,
+    skipped: null,
     yearSource: null,
     firstTime: null,
     lastTime: null,
@@ -214,6 +224,7 @@ export class Pipeline {
   /** Latest log time handled, for advancing onset detection while a live log is quiet. */
   private latestMs = -Infinity;
   stopped = false;
+  interrupted = false;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -285,6 +296,10 @@ export class Pipeline {
       }
       if (this.queue.length > 0) await this.drain();
       if (stop !== undefined && stop()) this.stopped = true;
+      if (this.options.interrupted?.() === true) {
+        this.interrupted = true;
+        return;
+      }
     }
   }
 
@@ -347,6 +362,7 @@ export class Pipeline {
     summary.lines++;
     ch.identity = identity;
     if (line.truncated) summary.truncated++;
+    if (line.text.includes('\ufffd')) summary.invalidUtf8++;
     if (ch.unwrapper === null || ch.unwrapper === undefined) {
       this.decodeLine(ch, line, line.text, identity);
       return;
@@ -485,6 +501,7 @@ export class Pipeline {
       eventsEmitted: this.eventsEmitted,
       onsetStats: this.engine?.stats ?? null,
       stopped: this.stopped,
+      interrupted: this.interrupted,
     };
   }
 
@@ -529,7 +546,17 @@ export async function runPipeline(
   // A Docker line split across a rotation continues in the next file of the same rotated set.
   const unwrappers = new Map<string, Unwrapper | null>();
   for (const source of sources) {
-    const opened = await openInput(source, options.stdin);
+    let opened;
+    try {
+      opened = await openInput(source, options.stdin);
+    } catch (err) {
+      // Listed, then gone or unreadable when its turn came (rotated away, permissions changed):
+      // recorded on the input; the other inputs are still read and the run exits 1.
+      if (!(err instanceof Mta550Error)) throw err;
+      const ch = pipeline.channel(source.path, { kind: 'now', epochMs: options.nowMs ?? Date.now() });
+      ch.summary.error = err.message;
+      continue;
+    }
     const anchor: YearAnchor =
       options.year !== undefined
         ? { kind: 'explicit', year: options.year }
@@ -546,9 +573,14 @@ export async function runPipeline(
     }
     const splitter = new LineSplitter();
     try {
-      for await (const batch of readLineBatches(opened.stream, splitter)) {
+      for await (const batch of readLineBatches(opened.stream, splitter, (first) => {
+        if (!looksBinary(first)) return true;
+        ch.summary.skipped = 'binary';
+        ch.summary.warnings.push('not a text file (binary content in its first bytes): skipped');
+        return false;
+      })) {
         await pipeline.lines(ch, batch, splitter.identity ?? 'unknown');
-        if (pipeline.stopped) break;
+        if (pipeline.stopped || pipeline.interrupted) break;
       }
     } catch (err) {
       // A read error mid-file (a truncated .gz, a failing decompressor, an I/O error): what was read
@@ -559,6 +591,10 @@ export async function runPipeline(
       if (source.kind === 'file') opened.stream.destroy();
     }
     if (pipeline.stopped) break;
+    if (ch.summary.skipped !== null) {
+      ch.sample.length = 0;
+      continue;
+    }
     await pipeline.settle(ch);
     if (ch.unwrapper !== undefined && ch.unwrapper !== null && ch.unwrapper.heldFrom !== null) {
       // Keep the unfinished Docker line for the next file of the set; the summary still closes.
@@ -566,8 +602,40 @@ export async function runPipeline(
       ch.unwrapper = new Unwrapper(ch.unwrapper.kind);
     } else unwrappers.set(base, ch.unwrapper ?? null);
     await pipeline.endInput(ch);
+    if (pipeline.interrupted) break;
   }
   return pipeline.finish();
+}
+
+/** Magic numbers of files people give by mistake (ELF, PNG, JPEG, PDF, ZIP, 7z, SQLite). */
+const BINARY_MAGIC: readonly number[][] = [
+  [0x7f, 0x45, 0x4c, 0x46],
+  [0x89, 0x50, 0x4e, 0x47],
+  [0xff, 0xd8, 0xff],
+  [0x25, 0x50, 0x44, 0x46, 0x2d],
+  [0x50, 0x4b, 0x03, 0x04],
+  [0x37, 0x7a, 0xbc, 0xaf],
+  [0x53, 0x51, 0x4c, 0x69, 0x74, 0x65],
+];
+
+/**
+ * Whether the first bytes of an input are not text: a known binary magic number, or more than 10%
+ * of the first 8 KiB being control bytes (other than tab, newlines, form feed and ESC) or bytes that
+ * are not UTF-8 (random or compressed data: about 10% control and 40% invalid). A log with a run of
+ * NUL bytes after a crash, or with some Latin-1 bytes, stays text by this measure.
+ */
+export function looksBinary(head: Buffer): boolean {
+  if (BINARY_MAGIC.some((m) => m.every((b, i) => head[i] === b))) return true;
+  const n = Math.min(head.length, 8192);
+  if (n === 0) return false;
+  let odd = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    if (b < 32 && b !== 9 && b !== 10 && b !== 11 && b !== 12 && b !== 13 && b !== 27) odd++;
+  }
+  const text = head.toString('utf8', 0, n);
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) odd++;
+  return odd / n > 0.1;
 }
 
 /** Live mode (`mta550 tail`) settings on top of the pipeline's. */
@@ -603,6 +671,8 @@ export interface LiveControl {
   stop: boolean;
   reopen: boolean;
   wake: () => void;
+  /** The signal that set `stop`, for the exit code of an interrupted batch run. */
+  signal?: 'SIGINT' | 'SIGTERM';
 }
 
 export interface LiveSummary {

@@ -167,13 +167,21 @@ export class LineSplitter {
   }
 }
 
-/** Reads a byte stream as batches of lines (one batch per chunk: one await per chunk, not per line). */
+/**
+ * Reads a byte stream as batches of lines (one batch per chunk: one await per chunk, not per line).
+ * `accept` sees the first chunk and may refuse the input (a binary file): then nothing is read.
+ */
 export async function* readLineBatches(
   stream: Readable,
   splitter = new LineSplitter(),
+  accept?: (first: Buffer) => boolean,
 ): AsyncGenerator<Line[]> {
+  let first = true;
   for await (const chunk of stream) {
-    const lines = splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    if (first && accept !== undefined && !accept(buf)) return;
+    first = false;
+    const lines = splitter.push(buf);
     if (lines.length > 0) yield lines;
   }
   const last = splitter.end();

@@ -3,7 +3,7 @@
  * path segment and `**` for any depth. Like a shell, wildcards do not match a leading dot.
  * (Node 20 has no fs.glob; the shell expands unquoted patterns itself.)
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 const GLOB_CHARS = /[*?[]/;
@@ -110,6 +110,8 @@ export async function expandGlob(pattern: string): Promise<string[]> {
   while (i < segments.length - 1 && !hasGlob(segments[i]!)) fixed.push(segments[i++]!);
   if (fixed.length > 0) base = absolute ? '/' + fixed.join('/') : fixed.join('/');
   const results: string[] = [];
+  /** Directories already walked by `**`, by real path: a symlink loop is walked once. */
+  const walked = new Set<string>();
   const join = (dir: string, name: string) => (dir === '.' ? name : dir === '/' ? '/' + name : `${dir}/${name}`);
 
   async function walk(dir: string, index: number): Promise<void> {
@@ -117,6 +119,14 @@ export async function expandGlob(pattern: string): Promise<string[]> {
     const last = index === segments.length - 1;
     if (seg === '**') {
       if (last) return;
+      let real: string;
+      try {
+        real = `${await realpath(dir)}\0${index}`;
+      } catch {
+        return;
+      }
+      if (walked.has(real)) return;
+      walked.add(real);
       await walk(dir, index + 1);
       for (const e of await listDir(dir)) {
         if (e.isDir && !e.name.startsWith('.')) await walk(join(dir, e.name), index);

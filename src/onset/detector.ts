@@ -84,9 +84,10 @@ export interface Alarm {
   /**
    * `onset` from an armed series; `new_series_elevated` from a series too young or too sparse to
    * trust its own baseline (compared with its prior, the parent's rate): never an onset
-   * (ONSETS.md 3.3, cold start).
+   * (ONSETS.md 3.3, cold start); `update` from a series already in an incident whose rate rose
+   * again, at least 3x the level it was re-baselined at (escalation).
    */
-  kind: 'onset' | 'new_series_elevated';
+  kind: 'onset' | 'new_series_elevated' | 'update';
   detectedAt: number;
   onsetAt: number;
   /** [earliest lastZero among members above 0, first failure after onsetAt]. */
@@ -134,7 +135,8 @@ export class BernoulliCusumBank {
   /** Distinct recipients in the current excursion (capped: only ">= 3" and ">= 10" matter). */
   private readonly recipients = new Set<string>();
   /** After an alarm: the old baseline rate, and the bins since, for the recovery watch. */
-  private incident: { oldRate: number; since: number } | null = null;
+  /** In an incident: the baseline before it (for recovery), since when, and the level it rose to. */
+  private incident: { oldRate: number; since: number; postRate: number } | null = null;
 
   constructor(
     startedAt: number,
@@ -250,7 +252,12 @@ export class BernoulliCusumBank {
       this.binN[slot]! += 1;
     }
 
-    if (this.incident !== null) return this.watchRecovery(t);
+    if (this.incident !== null) {
+      const recovered = this.watchRecovery(t);
+      if (recovered !== null) return recovered;
+      // Still in the incident: the CUSUM keeps running against the re-baselined level, so a further
+      // rise (escalation) is seen; recovery takes precedence.
+    }
 
     let above = false;
     for (const m of this.members) {
@@ -276,7 +283,7 @@ export class BernoulliCusumBank {
     if (!above) this.recipients.clear();
     else if (y === 1 && recipient !== null && this.recipients.size < 16) this.recipients.add(recipient);
 
-    if (!above || t < this.coolUntil) return null;
+    if (!above || (this.incident === null && t < this.coolUntil)) return null;
     const armed = this.armed(t);
     let best: Member | null = null;
     for (const m of this.members) {
@@ -288,11 +295,17 @@ export class BernoulliCusumBank {
     const afterRate = best.failures / Math.max(1, best.units);
     const rawRate = this.rN > 0 ? this.rF / this.rN : p0;
     if (afterRate < Math.max(rawRate + this.cfg.minDelta, 1.5 * rawRate)) return null;
+    if (this.incident !== null && afterRate < 3 * this.incident.postRate) {
+      // A wobble inside the incident, not an escalation: absorb it into the baseline silently
+      // (the recovery watch keeps its bins).
+      this.rebaseline(afterRate, false);
+      return null;
+    }
 
     let earliest = best.lastZero;
     for (const m of this.members) if (m.s > 0 && m.lastZero < earliest) earliest = m.lastZero;
     const alarm: Alarm = {
-      kind: armed ? 'onset' : 'new_series_elevated',
+      kind: this.incident !== null ? 'update' : armed ? 'onset' : 'new_series_elevated',
       detectedAt: t,
       onsetAt: best.lastZero,
       onsetWindow: [earliest, best.firstFailure],
@@ -301,14 +314,23 @@ export class BernoulliCusumBank {
       before: { rate: p0, failures: this.rF, units: this.rN },
       after: { rate: best.failures / Math.max(1, best.units), failures: best.failures, units: best.units, distinctRecipients: this.recipients.size },
     };
-    // Re-baseline at the new level so the same episode does not alert again; watch for recovery.
+    // Re-baseline at the new level so the same episode does not alert again; watch for recovery
+    // against the level before the incident (an escalation keeps it).
     const postRate = alarm.after.rate;
-    this.incident = { oldRate: p0, since: t };
-    this.rF = this.rN * postRate;
-    for (let i = 0; i < this.binIndex.length; i++) {
-      this.binIndex[i] = -1;
-      this.binF[i] = 0;
-      this.binN[i] = 0;
+    this.incident = this.incident === null ? { oldRate: p0, since: t, postRate } : { ...this.incident, postRate };
+    this.rebaseline(postRate, true);
+    return alarm;
+  }
+
+  /** Sets the baseline to `rate` and restarts the CUSUMs (and the guard bins when `clearBins`). */
+  private rebaseline(rate: number, clearBins: boolean): void {
+    this.rF = this.rN * rate;
+    if (clearBins) {
+      for (let i = 0; i < this.binIndex.length; i++) {
+        this.binIndex[i] = -1;
+        this.binF[i] = 0;
+        this.binN[i] = 0;
+      }
     }
     for (const m of this.members) {
       m.s = 0;
@@ -316,7 +338,6 @@ export class BernoulliCusumBank {
       m.units = 0;
     }
     this.recipients.clear();
-    return alarm;
   }
 
   /** In an incident: recovered when the last full bins are back within 2x the old baseline. */
@@ -339,6 +360,12 @@ export class BernoulliCusumBank {
     if (rate > 2 * inc.oldRate + this.cfg.minDelta / 2) return null;
     this.incident = null;
     this.coolUntil = t + this.cfg.cooldownMs;
+    for (const m of this.members) {
+      m.s = 0;
+      m.failures = 0;
+      m.units = 0;
+    }
+    this.recipients.clear();
     // Back to the old level: the baseline follows the recent bins again.
     this.rF = this.rN * Math.max(rate, inc.oldRate);
     return { kind: 'recovery', recoveredAt: t, rate, failures: f, units: n };

@@ -19,7 +19,7 @@ import { detectProvider } from '../classify/providers.js';
 import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
-import { attribute, type Attribute, type Attribution, type AttributedUnit } from './attribution.js';
+import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
 
 export type SeriesLevel = 'global' | 'provider' | 'rcpt_domain';
@@ -40,7 +40,11 @@ export interface AttributeChange {
 
 /** An onset, recovery or attribute-change record (NDJSON schema 1, README "Onset records"). */
 export interface OnsetRecord {
-  type: 'onset' | 'new_series_elevated' | 'recovery' | 'attribute_change';
+  type: 'onset' | 'new_series_elevated' | 'update' | 'recovery' | 'attribute_change' | 'incident';
+  /** For `update` records: the id of the onset the escalation belongs to. */
+  onsetId?: string | null;
+  /** For `incident` records: the onsets that share the cause (the first 50), latest record wins by id. */
+  members?: { id: string; series: OnsetRecord['series']; onsetAt: string; before: number; after: number }[];
   /** For onsets: the nearest attribute change within 30 min before the onset, if any. */
   precedingChange?: AttributeChange | null;
   /** For attribute_change records. */
@@ -183,7 +187,9 @@ export class OnsetEngine {
   private readonly domains = new Map<string, Series>();
   private readonly ring: Unit[] = [];
   private ringStart = 0;
-  private incidents: { id: string; at: number; attribute: string; to: string }[] = [];
+  private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
+  /** The open onset of each series x subtype (until its recovery): escalations refer to it. */
+  private readonly openOnsets = new Map<string, { id: string; incidentId: string | null }>();
   /**
    * Attribute-change watch: per-minute counts of each watched attribute's values (the last 70
    * minutes; at most 200 values per attribute and minute, the rest as `(others)`), recent
@@ -198,7 +204,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, recoveries: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -477,6 +483,7 @@ export class OnsetEngine {
 
   private onset(s: Series, subtype: SubtypeId, a: Alarm): void {
     if (a.kind === 'onset') this.stats.onsets++;
+    else if (a.kind === 'update') this.stats.updates++;
     else this.stats.elevated++;
     const windowStart = a.onsetAt - this.ringMs;
     const units = this.unitsOf(s, windowStart).map((u) => ({ ...u, failed: u.subtype === subtype }));
@@ -497,15 +504,18 @@ export class OnsetEngine {
     }
     const rates = n.map((x, i) => (x === 0 ? 0 : f[i]! / x));
     const top = attribution.top;
-    let incidentId: string | null = null;
-    if (top !== null) {
-      const near = this.incidents.find((x) => x.attribute === top.attribute && x.to === top.to && Math.abs(x.at - a.onsetAt) <= 10 * 60_000);
-      if (near !== undefined) incidentId = near.id;
-      else {
-        incidentId = `inc_${iso(top.changedAt).slice(0, 16)}_${top.attribute}`;
-        this.incidents.push({ id: incidentId, at: a.onsetAt, attribute: top.attribute, to: top.to });
+    const seriesKey = `${s.key}|subtype=${subtype}`;
+    const open = this.openOnsets.get(seriesKey);
+    let incidentId: string | null = a.kind === 'update' ? (open?.incidentId ?? null) : null;
+    let incident: (typeof this.incidents)[number] | undefined;
+    if (top !== null && a.kind !== 'update') {
+      incident = this.incidents.find((x) => x.attribute === top.attribute && x.to === top.to && Math.abs(x.at - a.onsetAt) <= 10 * 60_000);
+      if (incident === undefined) {
+        incident = { id: `inc_${iso(top.changedAt).slice(0, 16)}_${top.attribute}`, at: a.onsetAt, attribute: top.attribute, to: top.to, change: top, members: [] };
+        this.incidents.push(incident);
         if (this.incidents.length > 100) this.incidents.shift();
       }
+      incidentId = incident.id;
     }
     const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
     const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
@@ -513,16 +523,22 @@ export class OnsetEngine {
     let summary =
       a.kind === 'onset'
         ? `${label} ${subtype} rejections rose from ${pct(a.before.rate)} to ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) at ~${hhmm(a.onsetAt)}`
-        : `${label} (too new or sparse for a baseline of its own) has ${subtype} rejections at ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) since ~${hhmm(a.onsetAt)}, against ${pct(a.before.rate)} expected`;
+        : a.kind === 'update'
+          ? `${label} ${subtype} rejections escalated from ${pct(a.before.rate)} to ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) at ~${hhmm(a.onsetAt)}, within the incident that began earlier`
+          : `${label} (too new or sparse for a baseline of its own) has ${subtype} rejections at ${pct(a.after.rate)} (${a.after.failures}/${a.after.units} messages) since ~${hhmm(a.onsetAt)}, against ${pct(a.before.rate)} expected`;
     if (top !== null) summary += `; coincides with ${top.attribute} change ${top.from ?? '(new)'} -> ${top.to} at ${hhmm(top.changedAt)}`;
     else if (attribution.concentration !== null) summary += `; concentrated on ${attribution.concentration.attribute} ${attribution.concentration.value}`;
     else summary += '; no attribute change found';
     const glrStrong = a.after.failures >= 20 && a.after.distinctRecipients >= 10;
+    const id = `${{ onset: 'on', update: 'up', new_series_elevated: 'ne' }[a.kind]}_${s.key}|${subtype}|${a.onsetAt}`.replace(/[^\w|=.@-]/g, '_');
+    const series = { level: s.level, key: seriesKey, subtype, provider: s.provider, recipientDomain: s.domain };
+    if (a.kind === 'onset') this.openOnsets.set(seriesKey, { id, incidentId });
     this.emit({
       type: a.kind,
+      ...(a.kind === 'update' ? { onsetId: open?.id ?? null } : {}),
       schema: 1,
-      id: `${a.kind === 'onset' ? 'on' : 'ne'}_${s.key}|${subtype}|${a.onsetAt}`.replace(/[^\w|=.@-]/g, '_'),
-      series: { level: s.level, key: `${s.key}|subtype=${subtype}`, subtype, provider: s.provider, recipientDomain: s.domain },
+      id,
+      series,
       basis: 'rate',
       unit: 'message_domain',
       detectedAt: iso(a.detectedAt),
@@ -548,10 +564,39 @@ export class OnsetEngine {
       summary,
       nextMove: SUBTYPE_INFO[subtype].nextMove,
     });
+    if (incident !== undefined && a.kind === 'onset') this.incidentRecord(incident, { id, series, onsetAt: iso(a.onsetAt), before: a.before.rate, after: a.after.rate }, a.detectedAt);
+  }
+
+  /**
+   * Onsets that share a cause (the same attribute change within 10 minutes) form one incident
+   * (ONSETS.md 3.7): from its second member on, an `incident` record lists them; each new member
+   * re-emits it with the same id (consumers keep the latest).
+   */
+  private incidentRecord(inc: (typeof this.incidents)[number], member: NonNullable<OnsetRecord['members']>[number], at: number): void {
+    if (inc.members.length < 50) inc.members.push(member);
+    if (inc.members.length < 2) return;
+    this.stats.incidents++;
+    const c = inc.change;
+    const names = inc.members.map((m) => (m.series.level === 'global' ? 'all domains' : m.series.level === 'provider' ? `provider ${m.series.provider}` : m.series.recipientDomain)).join(', ');
+    this.emit({
+      type: 'incident',
+      id: inc.id,
+      ...NOT_AN_ONSET,
+      incidentId: inc.id,
+      series: { ...inc.members[0]!.series },
+      members: inc.members.map((m) => ({ ...m, series: { ...m.series } })),
+      change: { attribute: c.attribute, from: c.from, to: c.to, changedAt: iso(c.changedAt), shareBefore: c.shareBefore, shareAfter: c.shareAfter, units: 0 },
+      detectedAt: iso(at),
+      recoveredAt: null,
+      after: null,
+      summary: `${inc.members.length} series rose together after ${c.attribute} changed ${c.from ?? '(new)'} -> ${c.to} at ${iso(c.changedAt).slice(11, 16)}: ${names}`,
+      nextMove: `One change explains these onsets: check the ${c.attribute} change to ${c.to} (roll it back, or fix its authentication and reputation) before treating each series on its own.`,
+    });
   }
 
   private recovery(s: Series, subtype: SubtypeId, at: number, rate: number, failures: number, units: number): void {
     this.stats.recoveries++;
+    this.openOnsets.delete(`${s.key}|subtype=${subtype}`);
     const label = s.level === 'global' ? 'all recipient domains' : s.level === 'provider' ? `provider ${s.provider}` : s.domain!;
     this.emit({
       type: 'recovery',

@@ -139,9 +139,18 @@ function onsetLines(report: Report): string[] {
       lines.push('      cause: no attribute change found (relay, relay IP, sender domain, client IP, provider)');
     }
     if (o.timeline) lines.push(`      ${sparkline(o.timeline.rates)}  rate per 5 min from ${shortTime(o.timeline.start).slice(11)}`);
+    for (const u of report.onsets.filter((x) => x.type === 'update' && x.onsetId === o.id)) {
+      lines.push(`      escalated at ${shortTime(u.onsetAt).slice(11)}: ${pct(u.before!.rate)} -> ${pct(u.after!.rate)} (${n(u.after!.failures)}/${n(u.after!.units)} messages)`);
+    }
     const rec = recoveries.find((r) => r.series.key === o.series.key && r.recoveredAt! > o.detectedAt);
     if (rec) lines.push(`      recovered at ${shortTime(rec.recoveredAt).slice(11)}: ${rec.summary}`);
     lines.push(`      next move: ${o.nextMove}`);
+  }
+  // The latest record of each incident (a new member re-emits it).
+  const incidents = [...new Map(report.onsets.filter((o) => o.type === 'incident').map((o) => [o.id, o])).values()];
+  if (incidents.length > 0) {
+    lines.push('  Incidents (onsets with one cause)');
+    for (const i of incidents) lines.push(`    ${i.summary}`, `      next move: ${i.nextMove}`);
   }
   lines.push(...extra);
   lines.push('');

@@ -99,6 +99,26 @@ describe('BernoulliCusumBank', () => {
     }
     expect(kinds).toEqual(['onset', 'recovery']);
   });
+
+  it('reports an escalation inside the incident as an update (>= 3x the new level), not a second onset, and recovers to the old level', () => {
+    const { d, t } = warmed();
+    const kinds: { kind: string; before?: number; after?: number }[] = [];
+    const feed = (from: number, to: number, every: number) => {
+      for (let m = from; m < to; m++) {
+        for (let i = 0; i < 100; i++) {
+          const out = d.observe(t + m * MIN + i * 600, every > 0 && i % every === 0 ? 1 : 0, `r${m}-${i}@example.com`);
+          if (out) kinds.push(out.kind === 'recovery' ? { kind: out.kind } : { kind: out.kind, before: out.before.rate, after: out.after.rate });
+        }
+      }
+    };
+    feed(0, 40, 20); // 5%
+    feed(40, 60, 25); // 4%: a wobble inside the incident, absorbed
+    feed(60, 90, 4); // 25%: escalation
+    feed(90, 150, 0); // back to 0
+    expect(kinds.map((k) => k.kind)).toEqual(['onset', 'update', 'recovery']);
+    expect(kinds[1]!.before!).toBeGreaterThan(0.02);
+    expect(kinds[1]!.after!).toBeGreaterThan(3 * kinds[1]!.before! * 0.9);
+  });
 });
 
 function quantile(xs: number[], q: number): number {

@@ -19,8 +19,8 @@ interface Traffic {
   /** Units per minute to each domain. */
   domains: Record<string, number>;
   p0: number;
-  /** From this minute, `domain` fails at `p1` on mail through the new relay (90% of all mail moves). */
-  change?: { atMinute: number; domain: string; p1: number };
+  /** From this minute, `domain` (or each of `domains`) fails at `p1` on mail through the new relay (90% of all mail moves). */
+  change?: { atMinute: number; domain: string; p1: number; domains?: string[] };
 }
 
 function run(spec: Traffic): OnsetRecord[] {
@@ -36,7 +36,8 @@ function run(spec: Traffic): OnsetRecord[] {
         const t = START + m * MIN + Math.floor(r() * MIN);
         const moved = spec.change !== undefined && m >= spec.change.atMinute && r() < 0.9;
         const relay = moved ? 'smtp.esp.example' : 'mx1.old.example';
-        const p = spec.change !== undefined && moved && domain === spec.change.domain ? spec.change.p1 : spec.p0;
+        const hit = spec.change !== undefined && (domain === spec.change.domain || (spec.change.domains ?? []).includes(domain));
+        const p = spec.change !== undefined && moved && hit ? spec.change.p1 : spec.p0;
         const failed = r() < p;
         batch.push({
           timeMs: t,
@@ -89,6 +90,21 @@ describe('OnsetEngine', () => {
     console.log(`engine S1: found ${found}/${seeds}, cause named ${named}/${found}`);
     expect(found).toBe(seeds);
     expect(named / found).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('groups onsets with one cause into one incident record listing them', () => {
+    const T = 8 * 60 + 7;
+    const records = run({ seed: 3, minutes: T + 60, domains: { 'gmail.example': 100, 'yahoo.example': 60, 'outlook.example': 20 }, p0: 0.005, change: { atMinute: T, domain: 'gmail.example', domains: ['yahoo.example'], p1: 0.08 } });
+    const onsets = records.filter((x) => x.type === 'onset' && x.series.level === 'rcpt_domain');
+    expect(onsets.map((o) => o.series.recipientDomain).sort()).toEqual(['gmail.example', 'yahoo.example']);
+    expect(new Set(onsets.map((o) => o.incidentId)).size).toBe(1);
+    const incidents = records.filter((x) => x.type === 'incident');
+    expect(incidents.length).toBeGreaterThan(0);
+    const last = incidents.at(-1)!;
+    expect(last.id).toBe(onsets[0]!.incidentId);
+    expect(last.members!.map((m) => m.id)).toEqual(expect.arrayContaining(onsets.map((o) => o.id)));
+    expect(last.change).toMatchObject({ attribute: expect.stringMatching(/^relay/), to: expect.any(String) });
+    expect(last.summary).toMatch(/series rose together after relay/);
   });
 
   it('keeps false alarms under one per simulated week over all series (40 domains, 120 units/min)', () => {

@@ -226,7 +226,7 @@ describe('mta550 analyze (built CLI)', () => {
     const onsets = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets']);
     const records = onsets.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     expect(records.length).toBeGreaterThan(0);
-    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['onset', 'attribute_change']));
+    expect(new Set(records.map((r) => r.type))).toEqual(new Set(['onset', 'attribute_change', 'incident', 'new_series_elevated', 'recovery']));
     expect(run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets', '--no-onsets']).stdout).toBe('');
     const events = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'events']).stdout.trim().split('\n');
     expect(events.every((l) => !('type' in (JSON.parse(l) as object)))).toBe(true);

@@ -169,6 +169,17 @@ export class BernoulliCusumBank {
     return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.98);
   }
 
+  /**
+   * The rate a unit of this series is expected to fail at, for the risk-adjusted CUSUM of the
+   * levels above: the series' own observed baseline once it has 200 decayed units (about one
+   * sampling error in 10 at the rates that matter), else the prior-shrunk baseline. The shrunk one
+   * alone would judge a small domain that always fails 15% against its parent's 0.5% for hours.
+   */
+  expectedRate(): number {
+    if (this.rN >= 200) return clamp((this.rF + this.prior.rate * 10) / (this.rN + 10), 1e-4, 0.98);
+    return this.rate();
+  }
+
   setPrior(rate: number, weight: number): void {
     this.prior = { rate, weight };
   }
@@ -241,9 +252,10 @@ export class BernoulliCusumBank {
 
   /**
    * Feeds one unit of the series at time t: y = 1 when it failed with this subtype. Returns an
-   * alarm or a recovery when one happens.
+   * alarm or a recovery when one happens. `expected`: the unit's own expected failure rate (the
+   * baseline of its finest series), for the risk-adjusted CUSUM of aggregate series.
    */
-  observe(t: number, y: 0 | 1, recipient: string | null): Alarm | Recovery | null {
+  observe(t: number, y: 0 | 1, recipient: string | null, expected?: number): Alarm | Recovery | null {
     const slot = this.advance(t);
     const p0 = this.rate();
     if (slot < 0) this.fold(t, y, 1);
@@ -261,9 +273,14 @@ export class BernoulliCusumBank {
 
     let above = false;
     for (const m of this.members) {
-      const p1 = Math.min(0.99, Math.max(m.rho * p0, p0 + this.cfg.minDelta));
-      if (p1 <= p0) continue; // no room above the baseline: nothing can rise
-      const inc = y === 1 ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
+      // Risk-adjusted for aggregate series (after Steiner et al. 2000): each unit is judged against
+      // its own expected rate (its domain's baseline), with the same alternatives as the series'
+      // own (rho times, at least minDelta more), so mail shifting towards domains that always fail
+      // more (a mix shift) adds nothing.
+      const q = expected === undefined ? p0 : clamp(expected, 1e-4, 0.98);
+      const p1 = Math.min(0.99, Math.max(m.rho * q, q + this.cfg.minDelta));
+      if (p1 <= q) continue; // no room above the baseline: nothing can rise
+      const inc = y === 1 ? Math.log(p1 / q) : Math.log((1 - p1) / (1 - q));
       if (m.s === 0 && inc > 0) {
         m.lastZero = t;
         m.firstFailure = t;

@@ -40,7 +40,7 @@ export interface AttributeChange {
 
 /** An onset, recovery or attribute-change record (NDJSON schema 1, README "Onset records"). */
 export interface OnsetRecord {
-  type: 'onset' | 'new_series_elevated' | 'update' | 'recovery' | 'attribute_change' | 'incident';
+  type: 'onset' | 'new_series_elevated' | 'update' | 'recovery' | 'attribute_change' | 'incident' | 'mix_shift';
   /** For `update` records: the id of the onset the escalation belongs to. */
   onsetId?: string | null;
   /** For `incident` records: the onsets that share the cause (the first 50), latest record wins by id. */
@@ -188,6 +188,9 @@ export class OnsetEngine {
   private readonly ring: Unit[] = [];
   private ringStart = 0;
   private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
+  /** Unadjusted global detectors per subtype (mix shifts) and the last adjusted global alarm. */
+  private readonly plain = new Map<SubtypeId, BernoulliCusumBank>();
+  private readonly lastGlobalAlarm = new Map<SubtypeId, number>();
   /** The open onset of each series x subtype (until its recovery): escalations refer to it. */
   private readonly openOnsets = new Map<string, { id: string; incidentId: string | null }>();
   /**
@@ -204,7 +207,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -385,11 +388,60 @@ export class OnsetEngine {
         s.detectors.set(u.subtype, det);
       }
       for (const [subtype, det] of s.detectors) {
-        const out = det.observe(u.t, u.subtype === subtype ? 1 : 0, u.subtype === subtype ? u.recipient : null);
-        if (out === null) continue;
-        if (out.kind === 'recovery') this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
-        else this.onset(s, subtype, out);
+        const y = u.subtype === subtype ? 1 : 0;
+        // Aggregate levels are risk-adjusted: each unit is judged against its own domain's (else
+        // its provider's) baseline for the subtype, so more mail to a domain that always fails more
+        // is not an onset (ONSETS.md 3.3). The domain level is the finest: its own baseline.
+        const finest = level === 2 ? undefined : (chain[2]!.detectors.get(subtype) ?? (level === 0 ? chain[1]!.detectors.get(subtype) : undefined));
+        const out = det.observe(u.t, y, y === 1 ? u.recipient : null, finest?.expectedRate());
+        if (out !== null) {
+          if (out.kind === 'recovery') this.recovery(s, subtype, out.recoveredAt, out.rate, out.failures, out.units);
+          else {
+            if (level === 0) this.lastGlobalAlarm.set(subtype, u.t);
+            this.onset(s, subtype, out);
+          }
+        }
+        if (level === 0) this.watchMix(s, subtype, u, y);
       }
+    });
+  }
+
+  /**
+   * The unadjusted global rate, for mix shifts: when it steps up while the risk-adjusted detector
+   * stays quiet, more mail went to domains that always fail more. Reported as `mix_shift`, never
+   * as an onset (ONSETS.md 3.3).
+   */
+  private watchMix(s: Series, subtype: SubtypeId, u: Unit, y: 0 | 1): void {
+    let det = this.plain.get(subtype);
+    if (det === undefined) {
+      const prior = s.detectors.get(subtype)?.rate() ?? this.defaultPrior;
+      det = new BernoulliCusumBank(s.startedAt, { rate: prior, weight: Math.max(50, 5 / prior) }, this.cfg);
+      det.seedUnits(s.units - 1, u.t);
+      this.plain.set(subtype, det);
+    }
+    const out = det.observe(u.t, y, y === 1 ? u.recipient : null);
+    if (out === null || out.kind === 'recovery' || out.kind === 'update' || out.kind === 'new_series_elevated') return;
+    const adjusted = this.lastGlobalAlarm.get(subtype);
+    if (adjusted !== undefined && Math.abs(adjusted - u.t) <= 30 * 60_000) return; // the onset covers it
+    this.stats.mixShifts++;
+    const pct = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+    const domains = new Map<string, number>();
+    for (const x of this.unitsOf(s, out.onsetAt)) if (x.subtype === subtype) domains.set(x.domain, (domains.get(x.domain) ?? 0) + 1);
+    const top = [...domains.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([d, k]) => `${d} ${k}`);
+    this.emit({
+      type: 'mix_shift',
+      id: `mx_*|${subtype}|${out.onsetAt}`.replace(/[^\w|=.@-]/g, '_'),
+      ...NOT_AN_ONSET,
+      series: { level: 'global', key: `*|subtype=${subtype}`, subtype, provider: null, recipientDomain: null },
+      detectedAt: iso(out.detectedAt),
+      onsetAt: iso(out.onsetAt),
+      before: { rate: out.before.rate, failures: Math.round(out.before.failures * 10) / 10, units: Math.round(out.before.units * 10) / 10 },
+      after: out.after,
+      recoveredAt: null,
+      summary:
+        `all recipient domains ${subtype} rejections rose from ${pct(out.before.rate)} to ${pct(out.after.rate)} at ~${iso(out.onsetAt).slice(11, 16)}, ` +
+        `but each domain kept its own rate: more mail went to domains that always refuse more (${top.join(', ') || 'no failures listed'})`,
+      nextMove: 'A change in where mail goes, not in how it is received: check the campaign or list that sent to these domains.',
     });
   }
 

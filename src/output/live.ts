@@ -23,7 +23,7 @@ export function liveEventLine(e: RejectionEvent, width = 160): string {
 }
 
 export function liveOnsetLine(r: OnsetRecord): string {
-  const label = { onset: 'ONSET', update: 'ESCALATED', incident: 'INCIDENT', recovery: 'RECOVERED', attribute_change: 'CHANGE', new_series_elevated: 'ELEVATED' }[r.type];
+  const label = { onset: 'ONSET', update: 'ESCALATED', incident: 'INCIDENT', mix_shift: 'MIX SHIFT', recovery: 'RECOVERED', attribute_change: 'CHANGE', new_series_elevated: 'ELEVATED' }[r.type];
   const time = r.detectedAt.slice(11, 19);
   return `${time}  ${label}  ${r.summary}${r.type === 'onset' ? `\n          next move: ${r.nextMove}` : ''}\n`;
 }

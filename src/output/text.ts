@@ -114,6 +114,11 @@ function onsetLines(report: Report): string[] {
     for (const e of elevated.slice(0, 20)) extra.push(`    ${e.summary}`);
     if (elevated.length > 20) extra.push(`    … and ${elevated.length - 20} more (--output json lists all)`);
   }
+  const mixes = report.onsets.filter((o) => o.type === 'mix_shift');
+  if (mixes.length > 0) {
+    extra.push('  Mix shifts (the overall rate rose because mail went elsewhere; no domain got worse)');
+    for (const x of mixes) extra.push(`    ${x.summary}`);
+  }
   if (changes.length > 0) {
     extra.push('  Sending-path changes');
     for (const c of changes) extra.push(`    ${c.summary}`);

@@ -19,6 +19,10 @@ interface Traffic {
   /** Units per minute to each domain. */
   domains: Record<string, number>;
   p0: number;
+  /** Domains with a baseline of their own (default p0). */
+  domainP0?: Record<string, number>;
+  /** From this minute, the volume of `domain` is multiplied by `factor` (its rate unchanged). */
+  surge?: { atMinute: number; domain: string; factor: number };
   /** From this minute, `domain` (or each of `domains`) fails at `p1` on mail through the new relay (90% of all mail moves). */
   change?: { atMinute: number; domain: string; p1: number; domains?: string[] };
 }
@@ -30,14 +34,15 @@ function run(spec: Traffic): OnsetRecord[] {
   let id = 0;
   for (let m = 0; m < spec.minutes; m++) {
     const batch: DeliveryAttempt[] = [];
-    for (const [domain, perMinute] of Object.entries(spec.domains)) {
+    for (const [domain, base] of Object.entries(spec.domains)) {
+      const perMinute = spec.surge !== undefined && m >= spec.surge.atMinute && domain === spec.surge.domain ? base * spec.surge.factor : base;
       const n = Math.floor(perMinute) + (r() < perMinute % 1 ? 1 : 0);
       for (let i = 0; i < n; i++) {
         const t = START + m * MIN + Math.floor(r() * MIN);
         const moved = spec.change !== undefined && m >= spec.change.atMinute && r() < 0.9;
         const relay = moved ? 'smtp.esp.example' : 'mx1.old.example';
         const hit = spec.change !== undefined && (domain === spec.change.domain || (spec.change.domains ?? []).includes(domain));
-        const p = spec.change !== undefined && moved && hit ? spec.change.p1 : spec.p0;
+        const p = spec.change !== undefined && moved && hit ? spec.change.p1 : (spec.domainP0?.[domain] ?? spec.p0);
         const failed = r() < p;
         batch.push({
           timeMs: t,
@@ -90,6 +95,23 @@ describe('OnsetEngine', () => {
     console.log(`engine S1: found ${found}/${seeds}, cause named ${named}/${found}`);
     expect(found).toBe(seeds);
     expect(named / found).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('N3: a surge of mail to a domain that always fails more is a mix shift, never an onset', () => {
+    let mix = 0;
+    for (let seed = 1; seed <= 5; seed++) {
+      const records = run({ seed, minutes: 10 * 60, domains: { 'gmail.example': 100, 'stale-list.example': 4 }, p0: 0.005, domainP0: { 'stale-list.example': 0.15 }, surge: { atMinute: 8 * 60, domain: 'stale-list.example', factor: 12 } });
+      if (process.env.DBG) for (const x of records.filter((r) => r.type !== 'attribute_change')) console.log(seed, x.type, x.series.key, x.detectedAt, x.summary.slice(0, 160));
+      expect(records.filter((x) => x.type === 'onset')).toEqual([]);
+      const shifts = records.filter((x) => x.type === 'mix_shift');
+      if (shifts.length > 0) {
+        mix++;
+        expect(shifts[0]!.summary).toMatch(/more mail went to domains that always refuse more \(stale-list\.example/);
+        expect(Date.parse(shifts[0]!.detectedAt)).toBeGreaterThanOrEqual(START + 8 * 60 * MIN);
+      }
+    }
+    console.log(`engine N3: mix shift reported in ${mix}/5 seeds, onsets in 0/5`);
+    expect(mix).toBeGreaterThanOrEqual(4);
   });
 
   it('groups onsets with one cause into one incident record listing them', () => {

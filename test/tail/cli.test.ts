@@ -117,7 +117,7 @@ describe('mta550 tail with its state file on a full disk', () => {
       `mkdir -p ${mnt}`,
       `mount -t tmpfs -o size=8k tmpfs ${mnt}`,
       `dd if=/dev/zero of=${mnt}/filler bs=1k count=64 2>/dev/null || true`,
-      `timeout --preserve-status -s TERM 3 ${process.execPath} ${CLI} tail ${p('full-src.log')} --from-beginning --state ${mnt}/state.json --checkpoint-every 200ms --poll-interval 50ms --year 2024 --records events`,
+      `timeout --preserve-status -s TERM 6 ${process.execPath} ${CLI} tail ${p('full-src.log')} --from-beginning --state ${mnt}/state.json --checkpoint-every 200ms --poll-interval 50ms --year 2024 --records events`,
     ].join('\n');
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
     expect(r.stderr.match(/cannot write the state file .*state\.json: ENOSPC.*still running, will retry/g)).toHaveLength(1);

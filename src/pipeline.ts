@@ -252,6 +252,9 @@ export class Pipeline {
             recipientDomain: e.recipientDomain,
           });
         }
+        if (e.direction === 'inbound' && e.classification !== null) {
+          this.engine?.inbound(e.time === null ? null : Date.parse(e.time), e.classification.subtype, e.client?.ip ?? null, e.recipient);
+        }
         this.queue.push({ kind: 'event', e });
       },
       outcome: (domain, status) => consumer.outcome(domain, status),

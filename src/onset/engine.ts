@@ -19,6 +19,7 @@ import { detectProvider } from '../classify/providers.js';
 import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
+import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
 
@@ -52,8 +53,9 @@ export interface OnsetRecord {
   schema: 1;
   id: string;
   series: { level: SeriesLevel; key: string; subtype: SubtypeId; provider: string | null; recipientDomain: string | null };
-  basis: 'rate';
-  unit: 'message_domain';
+  /** `rate` over delivery units; `count` per minute where the log has no denominator (inbound refusals). */
+  basis: 'rate' | 'count';
+  unit: 'message_domain' | 'minute';
   detectedAt: string;
   onsetAt: string | null;
   onsetWindow: [string, string] | null;
@@ -62,7 +64,7 @@ export interface OnsetRecord {
   after: { rate: number; failures: number; units: number; distinctRecipients: number } | null;
   ratio: number | null;
   deltaPp: number | null;
-  evidence: { method: 'bernoulli_cusum_bank'; rho: number; evidenceNats: number; thresholdNats: number; pBound: number } | null;
+  evidence: { method: 'bernoulli_cusum_bank' | 'poisson_cusum_bank'; rho: number; evidenceNats: number; thresholdNats: number; pBound: number } | null;
   confidence: 'high' | 'medium' | 'low';
   attribution: Attribution | null;
   /** Failure rate per 5 minutes from an hour before the onset to detection (for sparklines). */
@@ -188,6 +190,10 @@ export class OnsetEngine {
   private readonly ring: Unit[] = [];
   private ringStart = 0;
   private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
+  /** Inbound refusals per minute and subtype (count basis), with recent client IPs for concentration. */
+  private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: string | null }[] }>();
+  private countMinute = -1;
+  private countStart = -1;
   /** Unadjusted global detectors per subtype (mix shifts) and the last adjusted global alarm. */
   private readonly plain = new Map<SubtypeId, BernoulliCusumBank>();
   private readonly lastGlobalAlarm = new Map<SubtypeId, number>();
@@ -276,16 +282,114 @@ export class OnsetEngine {
   }
 
   /**
+   * One inbound refusal (our server refused a client): counted per minute and cause, since the log
+   * has no denominator for these (ONSETS.md 3.3, count-only fallback). Onsets come with
+   * `basis: "count"` and at most medium confidence.
+   */
+  inbound(timeMs: number | null, subtype: SubtypeId, clientIp: string | null, recipient: string | null): void {
+    if (timeMs === null) return;
+    const minute = Math.floor(timeMs / 60_000);
+    this.closeMinutes(minute);
+    let c = this.counts.get(subtype);
+    if (c === undefined) {
+      c = { det: new PoissonCusumBank(), current: 0, recent: [] };
+      // A cause seen for the first time had no refusal in the minutes already seen (up to a week).
+      c.det.seedZeros(Math.min(7 * 1440, minute - this.countStart));
+      this.counts.set(subtype, c);
+    }
+    c.current++;
+    c.recent.push({ minute, client: clientIp ?? '(none)', recipient });
+    if (c.recent.length > 20_000) c.recent.splice(0, c.recent.length - 10_000);
+  }
+
+  /** Closes the minutes before `minute` for every counted cause (empty minutes count as zero). */
+  private closeMinutes(minute: number): void {
+    if (this.countMinute < 0) {
+      this.countMinute = minute;
+      this.countStart = minute;
+    }
+    if (minute <= this.countMinute) return;
+    // At most a day of empty minutes is replayed; a longer gap (separate files) starts fresh.
+    const from = Math.max(this.countMinute, minute - 1440);
+    for (let m = from; m < minute; m++) {
+      for (const [subtype, c] of this.counts) {
+        const x = m === this.countMinute ? c.current : 0;
+        const out = c.det.observe(m, x);
+        if (out !== null) this.countRecord(subtype, c, out);
+      }
+    }
+    for (const c of this.counts.values()) c.current = 0;
+    this.countMinute = minute;
+  }
+
+  private countRecord(subtype: SubtypeId, c: { recent: { minute: number; client: string; recipient: string | null }[] }, out: CountAlarm | CountRecovery): void {
+    const series = { level: 'global' as const, key: `inbound|subtype=${subtype}`, subtype, provider: null, recipientDomain: null };
+    const hhmm = (min: number) => iso(min * 60_000).slice(11, 16);
+    if (out.kind === 'recovery') {
+      this.stats.recoveries++;
+      this.emit({
+        type: 'recovery',
+        id: `rc_inbound|${subtype}|${out.recoveredMin}`,
+        ...NOT_AN_ONSET,
+        basis: 'count',
+        unit: 'minute',
+        series,
+        detectedAt: iso(out.recoveredMin * 60_000),
+        recoveredAt: iso(out.recoveredMin * 60_000),
+        after: { rate: out.perMinute, failures: out.count, units: out.minutes, distinctRecipients: 0 },
+        summary: `inbound ${subtype} refusals back to ${out.perMinute.toFixed(2)} per minute (${out.count} in the last ${out.minutes} min)`,
+        nextMove: SUBTYPE_INFO[subtype].nextMove,
+      });
+      return;
+    }
+    this.stats.onsets++;
+    const window = c.recent.filter((r) => r.minute >= out.onsetMin && r.minute <= out.detectedMin);
+    const byClient = new Map<string, number>();
+    for (const r of window) byClient.set(r.client, (byClient.get(r.client) ?? 0) + 1);
+    const [topClient, topCount] = [...byClient.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['(none)', 0];
+    const share = window.length === 0 ? 0 : topCount / window.length;
+    const recipients = new Set(window.map((r) => r.recipient).filter((x) => x !== null)).size;
+    let summary = `inbound ${subtype} refusals rose from ${out.before.perMinute.toFixed(2)} to ${out.after.perMinute.toFixed(2)} per minute (${out.after.count} in ${out.after.minutes} min) at ~${hhmm(out.onsetMin)} (count basis: the log has no denominator)`;
+    summary += share > 0.5 ? `; ${Math.round(100 * share)}% from client ${topClient}` : `; from ${byClient.size} clients`;
+    this.emit({
+      type: 'onset',
+      schema: 1,
+      id: `on_inbound|${subtype}|${out.onsetMin * 60_000}`.replace(/[^\w|=.@-]/g, '_'),
+      series,
+      basis: 'count',
+      unit: 'minute',
+      detectedAt: iso(out.detectedMin * 60_000),
+      onsetAt: iso(out.onsetMin * 60_000),
+      onsetWindow: [iso(out.onsetMin * 60_000), iso(out.onsetMin * 60_000 + 60_000)],
+      recoveredAt: null,
+      before: { rate: out.before.perMinute, failures: 0, units: out.before.minutes },
+      after: { rate: out.after.perMinute, failures: out.after.count, units: out.after.minutes, distinctRecipients: recipients },
+      ratio: out.after.perMinute / out.before.perMinute,
+      deltaPp: null,
+      evidence: { method: 'poisson_cusum_bank', rho: out.rho, evidenceNats: out.evidenceNats, thresholdNats: DEFAULT_COUNT.thresholdNats, pBound: Math.min(1, DEFAULT_COUNT.rhos.length * Math.exp(-out.evidenceNats)) },
+      // Counts without a denominator cannot tell a rise in traffic from a rise in refusals.
+      confidence: out.after.count >= 30 && share > 0.5 ? 'medium' : 'low',
+      attribution: null,
+      timeline: null,
+      incidentId: null,
+      summary,
+      nextMove: SUBTYPE_INFO[subtype].nextMove,
+    });
+  }
+
+  /**
    * Live mode: the log has been quiet, so let time pass up to `timeMs` as if it had gone on (units
    * whose window closed by then are decided).
    */
   advance(timeMs: number): void {
+    if (this.countMinute >= 0) this.closeMinutes(Math.floor(timeMs / 60_000));
     if (timeMs > this.latest) this.latest = timeMs;
     this.release(this.latest - this.unitWindowMs);
   }
 
   /** Releases every unit still being decided; call at the end of input. */
   flush(): void {
+    if (this.countMinute >= 0) this.closeMinutes(this.countMinute + 1);
     this.release(Infinity);
   }
 

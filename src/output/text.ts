@@ -128,10 +128,12 @@ function onsetLines(report: Report): string[] {
   const recoveries = report.onsets.filter((o) => o.type === 'recovery');
   const lines = ['Onsets'];
   for (const o of onsets) {
-    const series = o.series.level === 'global' ? 'all domains' : o.series.level === 'provider' ? `provider ${o.series.provider}` : o.series.recipientDomain!;
-    lines.push(
-      `  ${shortTime(o.onsetAt)}  ${series}  ${o.series.subtype}  ${pct(o.before!.rate)} -> ${pct(o.after!.rate)} (${n(o.after!.failures)}/${n(o.after!.units)} messages), detected ${shortTime(o.detectedAt).slice(11)}, confidence ${o.confidence}`,
-    );
+    const series = o.basis === 'count' ? 'inbound (refused by this server)' : o.series.level === 'global' ? 'all domains' : o.series.level === 'provider' ? `provider ${o.series.provider}` : o.series.recipientDomain!;
+    const change =
+      o.basis === 'count'
+        ? `${o.before!.rate.toFixed(2)} -> ${o.after!.rate.toFixed(2)} per minute (${n(o.after!.failures)} refusals in ${n(o.after!.units)} min; count basis, no denominator)`
+        : `${pct(o.before!.rate)} -> ${pct(o.after!.rate)} (${n(o.after!.failures)}/${n(o.after!.units)} messages)`;
+    lines.push(`  ${shortTime(o.onsetAt)}  ${series}  ${o.series.subtype}  ${change}, detected ${shortTime(o.detectedAt).slice(11)}, confidence ${o.confidence}`);
     const a = o.attribution;
     if (a?.top) {
       lines.push(
@@ -140,6 +142,8 @@ function onsetLines(report: Report): string[] {
       );
     } else if (a?.concentration) {
       lines.push(`      cause: concentrated on ${a.concentration.attribute} ${a.concentration.value} (${a.concentration.riskRatio.toFixed(1)}x the risk, ${Math.round(100 * a.concentration.explainedFraction)}% of the excess failures)`);
+    } else if (o.basis === 'count') {
+      lines.push(`      ${o.summary.split('; ').slice(1).join('; ') || 'cause: not attributed (count basis)'}`);
     } else {
       lines.push('      cause: no attribute change found (relay, relay IP, sender domain, client IP, provider)');
     }

@@ -7,10 +7,14 @@
  *   when any of them got a 5xx classified as k. Retries of a decided unit are not counted again.
  * - Units are released in time order once the stream's watermark (latest time - window) passes
  *   them, so batch and live runs over the same lines see the same sequence.
- * - Series: global, recipient provider, recipient domain (bounded: the least recently seen domain is
- *   dropped past `maxDomains`, and re-learns its baseline if it comes back). Each series has one
- *   detector per subtype it has seen fail, created with the series' unit history and a prior from
- *   its parent.
+ * - Series: global, recipient provider, recipient domain. Domains are bounded by `maxDomains`:
+ *   once full, a new domain is admitted only when a Count-Min sketch says it is busy or suddenly
+ *   failing (then the least recently seen domain is dropped, and re-learns its baseline if it comes
+ *   back); the others share a `rcpt_domain=(other)` series. Each series has one detector per
+ *   subtype it has seen fail, created with the series' unit history and a prior from its parent.
+ *   Global and provider detectors are risk-adjusted against each unit's domain baseline; an
+ *   unadjusted global detector reports mix shifts. Inbound refusals, which have no denominator,
+ *   get count-basis detectors per cause.
  * - Attribution reads a ring of recent units (bounded by time and count).
  * Pure reducer: no I/O, no clock; the same input gives the same records.
  */
@@ -19,6 +23,7 @@ import { detectProvider } from '../classify/providers.js';
 import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
+import { CountMinSketch } from './sketch.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
@@ -194,6 +199,10 @@ export class OnsetEngine {
   private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: string | null }[] }>();
   private countMinute = -1;
   private countStart = -1;
+  /** Admission filter of domain series once `maxDomains` are tracked, and the series of the rest. */
+  private readonly admitUnits = new CountMinSketch(10 * 60_000);
+  private readonly admitFailures = new CountMinSketch(10 * 60_000);
+  private other: Series | null = null;
   /** Unadjusted global detectors per subtype (mix shifts) and the last adjusted global alarm. */
   private readonly plain = new Map<SubtypeId, BernoulliCusumBank>();
   private readonly lastGlobalAlarm = new Map<SubtypeId, number>();
@@ -213,7 +222,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -429,12 +438,21 @@ export class OnsetEngine {
     }
     let d = this.domains.get(u.domain);
     if (d === undefined) {
-      d = this.newSeries('rcpt_domain', `rcpt_domain=${u.domain}`, u.provider, u.domain, u.t);
-      this.domains.set(u.domain, d);
-      if (this.domains.size > this.maxDomains) {
+      if (this.domains.size >= this.maxDomains) {
+        // Full: admit only a domain that is busy or suddenly failing (Count-Min admission); the
+        // rest share one `(other)` series, so their failures still count at every level.
+        const units = this.admitUnits.add(u.domain, u.t);
+        const failures = u.failed ? this.admitFailures.add(u.domain, u.t) : 0;
+        if (units < 50 && failures < 10) {
+          this.stats.domainsNotAdmitted++;
+          if (this.other === null) this.other = this.newSeries('rcpt_domain', 'rcpt_domain=(other)', null, '(other)', u.t);
+          return [this.global, p, this.other];
+        }
         this.domains.delete(this.domains.keys().next().value as string);
         this.stats.domainsEvicted++;
       }
+      d = this.newSeries('rcpt_domain', `rcpt_domain=${u.domain}`, u.provider, u.domain, u.t);
+      this.domains.set(u.domain, d);
     } else {
       this.domains.delete(u.domain);
       this.domains.set(u.domain, d);

@@ -114,6 +114,37 @@ describe('OnsetEngine', () => {
     expect(mix).toBeGreaterThanOrEqual(4);
   });
 
+  it('keeps its domain series through a flood of one-off domains (Count-Min admission), and admits a small domain that suddenly fails', () => {
+    const records: OnsetRecord[] = [];
+    const engine = new OnsetEngine((x) => records.push(x), { maxDomains: 30 });
+    const r = rng(21);
+    let id = 0;
+    const attempt = (t: number, domain: string, failed: boolean): void =>
+      engine.attempt({
+        timeMs: t, mtaHost: 'mx1', messageKey: `Q${(id++).toString(16)}`, recipient: `u${Math.floor(r() * 1e7)}@${domain}`, recipientDomain: domain,
+        status: failed ? 'bounced' : 'sent', code: failed ? 550 : 250, enhancedStatus: failed ? '5.7.26' : '2.0.0', reply: failed ? DMARC : '250 ok',
+        stage: failed ? 'end_of_data' : 'unknown', remoteHost: 'mx1.old.example', remoteIp: '192.0.2.50', sender: 'noreply@example.com', clientIp: '192.0.2.21',
+      });
+    for (let m = 0; m < 10 * 60; m++) {
+      for (let i = 0; i < 100; i++) {
+        const t = START + m * MIN + i * 600;
+        const domain = i < 60 ? 'gmail.example' : `d${i % 25}.example`;
+        const step = domain === 'gmail.example' && m >= 9 * 60;
+        attempt(t, domain, r() < (step ? 0.06 : 0.005));
+        // A flood of domains seen once each (a newsletter to a purchased list).
+        if (m >= 60) attempt(t + 1, `once${m}-${i}.example`, r() < 0.02);
+      }
+      // From minute 500 a small new domain rejects everything it gets (3 a minute).
+      if (m >= 500) for (let k = 0; k < 3; k++) attempt(START + m * MIN + 20_000 * k + 7, 'small.example', true);
+    }
+    engine.flush();
+    expect(engine.stats.domainsNotAdmitted).toBeGreaterThan(10_000);
+    const gmail = records.find((x) => x.type === 'onset' && x.series.recipientDomain === 'gmail.example');
+    expect(gmail, 'the busy domain kept its armed series through the flood').toBeDefined();
+    expect(Date.parse(gmail!.detectedAt)).toBeGreaterThanOrEqual(START + 9 * 60 * MIN);
+    expect(records.some((x) => x.series.recipientDomain === 'small.example')).toBe(true);
+  });
+
   it('groups onsets with one cause into one incident record listing them', () => {
     const T = 8 * 60 + 7;
     const records = run({ seed: 3, minutes: T + 60, domains: { 'gmail.example': 100, 'yahoo.example': 60, 'outlook.example': 20 }, p0: 0.005, change: { atMinute: T, domain: 'gmail.example', domains: ['yahoo.example'], p1: 0.08 } });

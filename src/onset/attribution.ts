@@ -138,7 +138,9 @@ export function attribute(units: readonly AttributedUnit[], onsetAt: number, p0:
           };
         }
       }
-      if (d < 0.05 && rr >= 5 && ep >= 0.6 && c.f >= 5 && (conc === null || ep > conc.explainedFraction)) {
+      // Concentration: the failures sit on one value while the mix changed too little to name a
+      // change (below the top's 0.1 bits; a new campaign from a new sender domain lands here).
+      if (d < 0.1 && rr >= 5 && ep >= 0.6 && c.f >= 5 && (conc === null || ep > conc.explainedFraction)) {
         conc = { attribute: a, value: v, riskRatio: rr, explainedFraction: Math.min(1, ep), failures: c.f };
       }
     }

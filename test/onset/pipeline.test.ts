@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCodes } from '../../src/aggregate/codes.js';
 import type { OnsetRecord } from '../../src/onset/engine.js';
 import { runPipeline } from '../../src/pipeline.js';
-import { scenarioLog, type ScenarioSpec } from './scenario-log.js';
+import { SCENARIO_START, scenarioLog, type ScenarioSpec } from './scenario-log.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mta550-onset-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +57,34 @@ describe('onsets from generated Postfix logs', () => {
     const changes = records.filter((r) => r.type === 'attribute_change');
     expect(changes.map((c) => [c.change!.attribute, c.change!.to])).toEqual(expect.arrayContaining([['relay', 'smtp.esp.example']]));
     expect(Math.abs(Date.parse(changes.find((c) => c.change!.attribute === 'relay')!.change!.changedAt) - T)).toBeLessThanOrEqual(60_000);
+  }, 60_000);
+
+  it('list import: a campaign to a bought list is an onset of unknown recipients, tied to its sender domain', async () => {
+    const { records } = await onsetsOf({ seed: 21, minutes: 7 * 60, perMinute: BUSY, baseRate: 0.005, scenario: { kind: 'list_import', atMinute: 6 * 60, domain: '', rate: 0.3, perMinute: 20 } });
+    const T = SCENARIO_START + 6 * 3_600_000;
+    const onset = records.find((r) => r.type === 'onset' && r.series.subtype === 'recipient_unknown' && r.series.level === 'global');
+    expect(onset).toBeDefined();
+    expect(Date.parse(onset!.detectedAt) - T).toBeLessThanOrEqual(10 * 60_000);
+    const a = onset!.attribution!;
+    expect(a.top?.attribute === 'sender_domain' ? a.top.to : a.concentration?.value).toBe('news.example.net');
+  }, 60_000);
+
+  it('IP blocklisting at one provider: an onset of blocklisted refusals at that domain', async () => {
+    const { records } = await onsetsOf({ seed: 22, minutes: 7 * 60, perMinute: { ...BUSY, 'contoso.example': 20 }, baseRate: 0.005, scenario: { kind: 'ip_blocklisted', atMinute: 6 * 60, domain: 'contoso.example', rate: 0.8 } });
+    const T = SCENARIO_START + 6 * 3_600_000;
+    const onset = records.find((r) => r.type === 'onset' && r.series.recipientDomain === 'contoso.example');
+    expect(onset).toMatchObject({ series: { subtype: 'blocklisted', provider: 'microsoft' } });
+    expect(Date.parse(onset!.detectedAt) - T).toBeLessThanOrEqual(5 * 60_000);
+  }, 60_000);
+
+  it('domain migration Google -> Microsoft with stale addresses: an onset of unknown recipients with the MX change named', async () => {
+    const { records } = await onsetsOf({ seed: 23, minutes: 7 * 60, perMinute: { ...BUSY, 'migrating.example': 20 }, baseRate: 0.005, scenario: { kind: 'migration', atMinute: 6 * 60, domain: 'migrating.example', rate: 0.15 } });
+    const T = SCENARIO_START + 6 * 3_600_000;
+    const onset = records.find((r) => r.type === 'onset' && r.series.recipientDomain === 'migrating.example');
+    expect(onset).toMatchObject({ series: { subtype: 'recipient_unknown' } });
+    expect(Date.parse(onset!.detectedAt) - T).toBeLessThanOrEqual(10 * 60_000);
+    expect(onset!.attribution!.top).toMatchObject({ attribute: expect.stringMatching(/^relay|provider/), to: expect.stringMatching(/outlook|203\.0\.113\.46|microsoft/) });
+    expect(onset!.summary).toMatch(/coincides with (relay|relay_ip|provider) change/);
   }, 60_000);
 
   it('stays quiet on stationary traffic', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watch } from './run-cli.js';
 
 const ROOT = path.resolve('.');
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -70,18 +71,14 @@ async function runLongRunning(command: string): Promise<{ status: number | null;
     env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}`, TZ: 'UTC' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const w = watch(child);
   await new Promise((r) => setTimeout(r, 1000));
   appendFileSync(path.join(sandbox, 'log', 'mail.log'), readFileSync(SAMPLE));
   await new Promise((r) => setTimeout(r, 1500));
   // SIGTERM to mta550 itself (as systemd or Ctrl-C would), not to the shell or the pipe's reader.
   const pids = spawnSync('pgrep', ['-g', String(child.pid), '-f', 'cli.js tail'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
   for (const pid of pids) process.kill(Number(pid), 'SIGTERM');
-  return { status: await exited, stdout, stderr };
+  return { status: await w.exited, stdout: w.out(), stderr: w.err() };
 }
 
 /** Runs a README command with `mta550` as the built CLI, /var/log/ as a sandbox, and shims for journalctl, docker and vector. */

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 import { main } from '../src/cli.js';
 
@@ -24,4 +25,14 @@ export async function runCli(args: string[], stdin = ''): Promise<{ code: number
     cwd: process.cwd(),
   });
   return { code, stdout, stderr };
+}
+
+/** What a spawned process wrote so far, and its exit code once it has closed. */
+export function watch(child: ChildProcess): { out: () => string; err: () => string; exited: Promise<number | null> } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { out: () => stdout, err: () => stderr, exited };
 }

@@ -9,6 +9,7 @@ import nodemailer from 'nodemailer';
 import { expect } from 'vitest';
 import type { RejectionEvent } from '../../src/model/event.js';
 import { rng } from '../random.js';
+import { watch } from '../run-cli.js';
 import { PERSONAS, type World } from './world.js';
 
 export const ROOT = process.env.MTA550_E2E_ROOT ?? '/var/tmp/mta550-e2e/root';
@@ -151,17 +152,13 @@ export function startTail(files: readonly string[]): { stop: () => Promise<{ cod
   const child = spawn(process.execPath, [CLI, 'tail', ...files, '--from-beginning', '--codes', '5xx', '--records', 'events', '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const w = watch(child);
   return {
     async stop() {
       await new Promise((r) => setTimeout(r, 2500)); // longer than --max-wait: everything read is out
       child.kill('SIGTERM');
-      const code = await exited;
-      return { code, events: stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent), stderr };
+      const code = await w.exited;
+      return { code, events: w.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent), stderr: w.err() };
     },
   };
 }

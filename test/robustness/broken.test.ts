@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCodes } from '../../src/aggregate/codes.js';
 import { runPipeline, type InputSummary } from '../../src/pipeline.js';
 import { scenarioLog } from '../onset/scenario-log.js';
+import { watch } from '../run-cli.js';
 
 const CLI = path.resolve('dist/src/cli.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'mta550-broken-'));
@@ -159,20 +160,16 @@ describe('exit codes (README table)', () => {
     ['SIGINT', 130],
   ] as const)('%s during a batch run: the report of what was read is written, exit %i', async (signal, code) => {
     const child = spawn(process.execPath, [CLI, 'analyze', '-', '-o', 'json', '--year', '2024'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const w = watch(child);
     // An endless stream (the input never ends): the signal is the only way out.
     const feed = setInterval(() => child.stdin.write(SAMPLE), 20);
     await new Promise((r) => setTimeout(r, 800));
     child.kill(signal);
-    const status = await exited;
+    const status = await w.exited;
     clearInterval(feed);
     expect(status).toBe(code);
-    expect(stderr).toContain(`mta550: interrupted by ${signal}: the output covers the lines read until then`);
-    const report = JSON.parse(stdout) as { inputs: InputSummary[] };
+    expect(w.err()).toContain(`mta550: interrupted by ${signal}: the output covers the lines read until then`);
+    const report = JSON.parse(w.out()) as { inputs: InputSummary[] };
     expect(report.inputs[0]!.lines).toBeGreaterThan(0);
   });
 });

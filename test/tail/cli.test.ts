@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { watch } from '../run-cli.js';
 
 const CLI = path.resolve('dist/src/cli.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'mta550-tailcli-'));
@@ -18,12 +19,7 @@ const SAMPLE = readFileSync('samples/postfix/001-remote-550-providers.log', 'utf
 
 function start(args: string[]) {
   const child = spawn(process.execPath, [CLI, 'tail', ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
+  return { child, ...watch(child) };
 }
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {

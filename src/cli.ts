@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import split2 from 'split2';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseCodes } from './aggregate/codes.js';
@@ -273,11 +274,14 @@ async function readAll(stream: Readable): Promise<string> {
 
 async function explainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
   let input = args.reply;
-  if (input === undefined || input === '-') {
+  const fromStdin = input === undefined || input === '-';
+  if (fromStdin) {
     if (!io.stdinHasData && input === undefined) {
       throw new Mta550Error('usage', 'explain needs a reply text: mta550 explain "550 5.1.1 <bob@example.net>: User unknown" (or pipe it in)');
     }
-    input = await readAll(io.stdin);
+    // --lines streams standard input line by line (a list of bounces can be long); otherwise the
+    // whole input is one reply.
+    if (!args.lines) input = await readAll(io.stdin);
   }
   const recipientDomain = args.recipient === undefined ? null : (args.recipient.split('@').pop() ?? '').toLowerCase() || null;
   const explain = (reply: string) =>
@@ -292,14 +296,19 @@ async function explainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
   if (args.lines) {
     const output = args.output ?? 'ndjson';
     if (output === 'text') throw new Mta550Error('usage', 'explain --lines writes ndjson or json (one answer per input line)');
-    const answers = input
-      .split(/\r?\n/)
-      .filter((l) => l.trim() !== '')
-      .map((reply) => ({ input: reply, ...explain(reply) }));
+    // split2 frames the text lines (no byte offsets are needed here, unlike log inputs).
+    const source: AsyncIterable<string> | Iterable<string> = fromStdin ? (io.stdin.pipe(split2(/\r?\n/)) as AsyncIterable<string>) : (input ?? '').split(/\r?\n/);
+    const answers: object[] = [];
+    for await (const line of source) {
+      if (line.trim() === '') continue;
+      const a = { input: line, ...explain(line) };
+      if (output === 'json') answers.push(a);
+      else await out.write(JSON.stringify(a) + '\n');
+      if (out.closed) break;
+    }
     if (output === 'json') await out.write(JSON.stringify(answers, null, 2) + '\n');
-    else for (const a of answers) await out.write(JSON.stringify(a) + '\n');
   } else {
-    const reply = input.trim();
+    const reply = (input ?? '').trim();
     if (reply === '') throw new Mta550Error('usage', 'explain got an empty reply text');
     const c = explain(reply);
     const output = args.output ?? 'text';

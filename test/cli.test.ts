@@ -262,6 +262,19 @@ describe('mta550 explain (built CLI)', () => {
     expect(answers[1]!.input).toBe('552 5.2.2 Mailbox full');
   });
 
+  it('answers each line of --lines as it arrives (a stream, not a batch)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { watch } = await import('./run-cli.js');
+    const child = spawn(process.execPath, [CLI, 'explain', '--lines'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const w = watch(child);
+    child.stdin.write('550 5.1.1 <a@example.com>: user unknown\r\n');
+    for (let i = 0; i < 100 && !w.out().includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect((JSON.parse(w.out().split('\n')[0]!) as { subtype: string }).subtype).toBe('recipient_unknown'); // stdin still open
+    child.stdin.end('552 5.2.2 Mailbox full\n');
+    expect(await w.exited).toBe(0);
+    expect(w.out().trim().split('\n')).toHaveLength(2);
+  });
+
   it('exits 2 without a reply', () => {
     const r = spawnSync(process.execPath, [CLI, 'explain'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
     expect(r.status).toBe(2);

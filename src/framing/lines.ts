@@ -7,7 +7,8 @@
  * Why not split2 here: resuming a followed file and giving every event a deterministic id both need
  * the byte offset of each line, and a text splitter only knows characters (an invalid byte becomes a
  * three-byte U+FFFD, so counting back drifts). Working on bytes gives exact offsets and is faster:
- * `Buffer.indexOf` finds newlines natively and each line is decoded once.
+ * `Buffer.indexOf` finds newlines natively and each line is decoded once. split2 frames the text
+ * streams that need no offsets (`explain --lines` on standard input).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';

@@ -32,6 +32,12 @@ export interface DetectorConfig {
   minDelta: number;
   minFailures: number;
   minDistinctRecipients: number;
+  /**
+   * Fewest units in the excursion (20): 5 failures out of 6-9 units of a tiny series is a burst,
+   * not yet a rate (seen on the 10 M-line benchmark log); the sparse-series target (1 unit/min,
+   * found within 90 min) is met with it.
+   */
+  minUnits: number;
   /** The baseline ignores the most recent guardBins x binMs (3 x 5 min = 15 min). */
   binMs: number;
   guardBins: number;
@@ -61,6 +67,7 @@ export const DEFAULT_DETECTOR: DetectorConfig = {
   minDelta: 0.005,
   minFailures: 5,
   minDistinctRecipients: 3,
+  minUnits: 20,
   binMs: 5 * 60_000,
   guardBins: 3,
   halfLifeMs: 6 * 3_600_000,
@@ -304,7 +311,7 @@ export class BernoulliCusumBank {
     const armed = this.armed(t);
     let best: Member | null = null;
     for (const m of this.members) {
-      if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && (best === null || m.s > best.s)) best = m;
+      if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && m.units >= this.cfg.minUnits && (best === null || m.s > best.s)) best = m;
     }
     if (best === null || this.recipients.size < this.cfg.minDistinctRecipients) return null;
     // The rise must be a rise in the data, not only against the prior: a series that always fails

@@ -82,12 +82,7 @@ export class Unwrapper {
 
   constructor(readonly kind: Wrapper) {}
 
-  /** Offset of the first piece of a Docker line still being joined: a checkpoint must not pass it. */
-  get heldFrom(): number | null {
-    return this.firstPiece?.offset ?? null;
-  }
-
-  /** The first piece of a Docker line still being joined, or null. */
+  /** The first piece of a Docker line still being joined, or null: a checkpoint must not pass it. */
   get heldLine(): Line | null {
     return this.firstPiece;
   }

@@ -117,7 +117,6 @@ export class Follower {
   /** Set by a poll that left unread bytes (the per-poll budget): poll again at once. */
   private more = false;
   private releaseOrphans = false;
-  private readonly warned = new Set<string>();
   private watchers: FSWatcher[] = [];
   private hint: (() => void) | null = null;
   /** Files that could not be opened, with the message said (said again only when it changes). */
@@ -133,12 +132,6 @@ export class Follower {
     this.maxBytes = options.maxBytesPerPoll ?? 8 * 1024 * 1024;
     this.now = options.now ?? Date.now;
     for (const c of options.restore ?? []) if (c.identity !== null) this.positions.set(c.identity, { offset: c.offset, line: c.line });
-  }
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.options.warn(message);
   }
 
   /** Files the patterns match now (plain paths are kept even when missing: they may appear). */

@@ -146,3 +146,34 @@ async function openStdin(stdin: Readable): Promise<OpenedInput> {
   if (!isGzip(first)) return { stream: stdin, mtimeMs: null, compression: null };
   return { stream: gunzip(stdin, 'standard input'), mtimeMs: null, compression: 'gzip' };
 }
+
+/** Magic numbers of files people give by mistake (ELF, PNG, JPEG, PDF, ZIP, 7z, SQLite). */
+const BINARY_MAGIC: readonly number[][] = [
+  [0x7f, 0x45, 0x4c, 0x46],
+  [0x89, 0x50, 0x4e, 0x47],
+  [0xff, 0xd8, 0xff],
+  [0x25, 0x50, 0x44, 0x46, 0x2d],
+  [0x50, 0x4b, 0x03, 0x04],
+  [0x37, 0x7a, 0xbc, 0xaf],
+  [0x53, 0x51, 0x4c, 0x69, 0x74, 0x65],
+];
+
+/**
+ * Whether the first bytes of an input are not text: a known binary magic number, or more than 10%
+ * of the first 8 KiB being control bytes (other than tab, newlines, form feed and ESC) or bytes that
+ * are not UTF-8 (random or compressed data: about 10% control and 40% invalid). A log with a run of
+ * NUL bytes after a crash, or with some Latin-1 bytes, stays text by this measure.
+ */
+export function looksBinary(head: Buffer): boolean {
+  if (BINARY_MAGIC.some((m) => m.every((b, i) => head[i] === b))) return true;
+  const n = Math.min(head.length, 8192);
+  if (n === 0) return false;
+  let odd = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    if (b < 32 && b !== 9 && b !== 10 && b !== 11 && b !== 12 && b !== 13 && b !== 27) odd++;
+  }
+  const text = head.toString('utf8', 0, n);
+  for (let i = text.indexOf('\ufffd'); i >= 0; i = text.indexOf('\ufffd', i + 1)) odd++;
+  return odd / n > 0.1;
+}

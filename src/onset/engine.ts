@@ -23,7 +23,7 @@ import { detectProvider } from '../classify/providers.js';
 import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
-import { CountMinSketch } from './sketch.js';
+import { CountMinSketch, hashPair } from './sketch.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
@@ -152,14 +152,7 @@ const WATCHED: readonly Attribute[] = ['relay', 'relay_ip', 'sender_domain', 'cl
  * "already decided" in 10^4 years of a busy relay.
  */
 export function keyHash(key: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ key.length;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
+  const [a, b] = hashPair(key);
   return (a >>> 6) * 67108864 + (b >>> 6);
 }
 

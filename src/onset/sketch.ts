@@ -10,16 +10,22 @@
 const WIDTH = 1 << 14;
 const DEPTH = 4;
 
-function hashes(key: string, out: Uint32Array): void {
-  // Two FNV-1a variants combined (Kirsch-Mitzenmacher): DEPTH indexes from two hashes.
+/** Two independent 32-bit hashes of a string (FNV-1a and a murmur-style variant), unsigned. */
+export function hashPair(key: string): [number, number] {
   let a = 0x811c9dc5;
-  let b = 0x01000193;
+  let b = 0x01000193 ^ key.length;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
+    b ^= b >>> 15;
   }
+  return [a >>> 0, b >>> 0];
+}
+
+function hashes(key: string, out: Uint32Array): void {
+  // DEPTH indexes from two hashes (Kirsch-Mitzenmacher).
+  const [a, b] = hashPair(key);
   for (let d = 0; d < DEPTH; d++) out[d] = ((a + Math.imul(d, b | 1)) >>> 0) % WIDTH;
 }
 

@@ -163,6 +163,24 @@ export function startTail(files: readonly string[]): { stop: () => Promise<{ cod
   };
 }
 
+/** What `mta550 tail` wrote while following a log during the run equals `analyze` afterwards, ids included. */
+export function expectTailedEqual(tailed: { code: number | null; events: RejectionEvent[]; stderr: string }, events: RejectionEvent[]): void {
+  expect(tailed.code).toBe(0);
+  expect(tailed.stderr).toBe('');
+  const core = (e: RejectionEvent) => `${e.id} ${e.queueId} ${e.recipient} ${e.code} ${e.enhancedStatus} ${e.stage} ${e.outcome} ${e.messageId} ${e.sender} ${e.classification?.subtype}`;
+  expect(tailed.events.map(core).sort()).toEqual(events.map(core).sort());
+}
+
+/** The migrated domain's stale addresses got 5.1.10 from the Microsoft-like server, only after the route changed. */
+export function expectMigration(events: RejectionEvent[], migratedAt: number): void {
+  const stale = events.filter((e) => e.recipientDomain === 'migrating.example');
+  expect(stale.length).toBe(10);
+  for (const e of stale) {
+    expect(e).toMatchObject({ code: 550, enhancedStatus: '5.1.10', classification: { provider: 'microsoft', subtype: 'recipient_unknown' } });
+    expect(Date.parse(e.time!)).toBeGreaterThanOrEqual(Math.floor(migratedAt / 1000) * 1000);
+  }
+}
+
 /** mta550's events (NDJSON) and report (JSON) for one log file, from the built CLI. */
 export function analyze(file: string): { events: RejectionEvent[]; report: Report } {
   const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--records', 'events', '--quiet'], { encoding: 'utf8' });

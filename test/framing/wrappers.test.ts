@@ -55,11 +55,11 @@ describe('Docker json-file', () => {
     const pieces = [long.slice(0, 16384), long.slice(16384, 32768), long.slice(32768) + '\n'];
     const lines = pieces.map((p, i) => line(JSON.stringify({ log: p, stream: 'stdout', time: '2024-08-02T10:14:33.4Z' }), 10 + i));
     expect(u.unwrap(lines[0]!)).toEqual({ kind: 'held' });
-    expect(u.heldFrom).toBe(lines[0]!.offset);
+    expect(u.heldLine?.offset).toBe(lines[0]!.offset);
     expect(u.unwrap(lines[1]!)).toEqual({ kind: 'held' });
     const r = u.unwrap(lines[2]!);
     expect(r).toMatchObject({ kind: 'line', text: long, line: { number: 10, offset: lines[0]!.offset, end: lines[2]!.end } });
-    expect(u.heldFrom).toBeNull();
+    expect(u.heldLine).toBeNull();
     const crlf = u.unwrap(line(JSON.stringify({ log: 'tty line\r\n', stream: 'stdout', time: '2024-08-02T10:14:33Z' })));
     expect(crlf).toMatchObject({ text: 'tty line' });
   });

@@ -261,61 +261,78 @@ export class Follower {
    * it (copytruncate), same first line. Found, it is read from the checkpoint as an orphan.
    */
   private async findRotatedWhileStopped(): Promise<void> {
-    for (const c of [...this.restore]) {
-      try {
-        const fh = await open(c.path, 'r');
-        try {
-          const s = await fh.stat();
-          // Still there and still the same content: start() continues it.
-          if (s.dev === c.dev && s.ino === c.ino && (c.identity === null || (await fileIdentity(fh)) === c.identity) && s.size >= c.offset) continue;
-        } finally {
-          await fh.close();
-        }
-      } catch {
-        // gone: look for it among its rotated names
-      }
+    // The files that could hold a checkpoint's lines: its name and the rotated names beside it.
+    const candidates = new Map<string, { file: string; dev: number; ino: number; size: number; identity: string | null }>();
+    for (const c of this.restore) {
       const dir = path.dirname(c.path);
       const base = path.basename(c.path);
       let names: string[];
       try {
-        names = (await readdir(dir)).filter((n) => n !== base && n.startsWith(base) && !COMPRESSED.test(n)).sort();
+        names = (await readdir(dir)).filter((n) => n.startsWith(base) && !COMPRESSED.test(n)).sort();
       } catch {
         continue;
       }
       for (const n of names) {
         const file = path.join(dir, n);
-        let fh: FileHandle | null = null;
+        if (candidates.has(file)) continue;
         try {
-          fh = await open(file, 'r');
-          const s = await fh.stat();
-          const identity = await fileIdentity(fh);
-          const sameInode = s.dev === c.dev && s.ino === c.ino;
-          if (!(identity !== null && identity === c.identity && (sameInode || s.size >= c.offset))) {
+          const fh = await open(file, 'r');
+          try {
+            const st = await fh.stat();
+            if (st.isFile()) candidates.set(file, { file, dev: st.dev, ino: st.ino, size: st.size, identity: await fileIdentity(fh) });
+          } finally {
             await fh.close();
-            continue;
           }
-          this.tracked.set(`${s.dev}:${s.ino}`, {
-            name: c.path,
-            current: null,
-            fh,
-            dev: s.dev,
-            ino: s.ino,
-            splitter: new LineSplitter({ offset: c.offset, number: c.line, identity }, this.options.maxLineLength ?? MAX_LINE_LENGTH),
-            readPos: c.offset,
-            lastGrowthMs: this.now(),
-            identity,
-          });
-          this.stats.opened++;
-          this.stats.copiesResumed += sameInode ? 0 : 1;
-          this.forget(c);
-          fh = null;
-          break;
         } catch {
-          await fh?.close().catch(() => undefined);
+          // gone meanwhile or unreadable: not a candidate
         }
       }
     }
+    const inodeOf = (x: { dev: number; ino: number }) => `${x.dev}:${x.ino}`;
+    const checkpointed = new Set(this.restore.map(inodeOf));
+    const same = (c: FileCheckpoint, f: { identity: string | null; size: number }) => (c.identity === null || f.identity === c.identity) && f.size >= c.offset;
+    // 1. The same inode under any name (a rename keeps it). At the checkpoint's own name, start()
+    //    continues it; under a rotated name it is read from the checkpoint as an orphan.
+    // 2. Only then a copy (copytruncate): same first line, an inode no checkpoint owns. A copy and
+    //    its original share their first line, so matching by identity first would read the
+    //    original again from its start.
+    for (const pass of ['inode', 'copy'] as const) {
+      for (const c of [...this.restore]) {
+        const f = [...candidates.values()].find((x) =>
+          pass === 'inode' ? inodeOf(x) === inodeOf(c) && same(c, x) : c.identity !== null && !checkpointed.has(inodeOf(x)) && same(c, x),
+        );
+        if (f === undefined) continue;
+        candidates.delete(f.file);
+        if (pass === 'inode' && f.file === c.path) continue;
+        await this.track(f, c, pass === 'copy');
+      }
+    }
   }
+
+  /** Follows a file found for a checkpoint, from the checkpoint, as an orphan under the checkpoint's name. */
+  private async track(f: { file: string; dev: number; ino: number; identity: string | null }, c: FileCheckpoint, copy: boolean): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(f.file, 'r');
+    } catch {
+      return;
+    }
+    this.tracked.set(`${f.dev}:${f.ino}`, {
+      name: c.path,
+      current: null,
+      fh,
+      dev: f.dev,
+      ino: f.ino,
+      splitter: new LineSplitter({ offset: c.offset, number: c.line, identity: f.identity }, this.options.maxLineLength ?? MAX_LINE_LENGTH),
+      readPos: c.offset,
+      lastGrowthMs: this.now(),
+      identity: f.identity,
+    });
+    this.stats.opened++;
+    if (copy) this.stats.copiesResumed++;
+    this.forget(c);
+  }
+
 
   private failed(file: string, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;

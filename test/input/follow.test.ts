@@ -217,6 +217,25 @@ describe('Follower', () => {
       expect(b.texts()).toEqual(['l3', 'n1']);
     });
 
+    it('keeps a renamed original and its copy apart on restart (they share their first line)', async () => {
+      writeFileSync(p('mail.log'), 'l1\nl2\n');
+      const a = follower([p('mail.log*')], { fromStart: true });
+      await a.poll();
+      copyFileSync(p('mail.log'), p('mail.log.1')); // a copy, recognised by its first line
+      await a.poll();
+      renameSync(p('mail.log'), p('mail.log.2')); // and the original renamed
+      writeFileSync(p('mail.log'), 'n1\n');
+      appendFileSync(p('mail.log.2'), 'l3\n');
+      await a.poll();
+      expect(a.texts()).toEqual(['l1', 'l2', 'l3', 'n1']);
+      const cps = a.f.checkpoints((t) => ({ offset: t.splitter.offset, line: t.splitter.lines }));
+      await a.f.closeAll();
+      appendFileSync(p('mail.log.2'), 'l4\n');
+      const b = follower([p('mail.log*')], { restore: cps, restored: true });
+      await b.poll();
+      expect(b.texts()).toEqual(['l4']);
+    });
+
     it('says once that a checkpointed file is gone without a rotated copy', async () => {
       const cps: FileCheckpoint[] = [{ path: p('gone.log'), dev: 1, ino: 2, identity: 'abc', offset: 10, line: 1 }];
       const b = follower([p('gone.log')], { restore: cps, restored: true });

@@ -105,6 +105,16 @@ export interface PipelineOptions {
   shouldStop?: () => boolean;
   /** Polled between lines: true stops reading but still closes what is open and reports (SIGTERM during a batch run). */
   interrupted?: () => boolean;
+  /** Batch runs: called after each batch of lines (progress display, the memory benchmark's probes). */
+  progress?: (p: BatchProgress) => void;
+}
+
+export interface BatchProgress {
+  path: string;
+  /** Bytes of the input read so far (of the decompressed stream for compressed inputs). */
+  bytes: number;
+  lines: number;
+  pipeline: Pipeline;
 }
 
 export interface PipelineResult {
@@ -509,6 +519,10 @@ export class Pipeline {
   }
 
   /** Messages open in the correlators now. */
+  onsetState(): ReturnType<OnsetEngine['state']> | null {
+    return this.engine?.state() ?? null;
+  }
+
   openMessages(): number {
     let n = 0;
     for (const c of this.correlators.values()) n += c.openMessages ?? 0;
@@ -583,6 +597,7 @@ export async function runPipeline(
         return false;
       })) {
         await pipeline.lines(ch, batch, splitter.identity ?? 'unknown');
+        options.progress?.({ path: source.path, bytes: splitter.offset, lines: splitter.lines, pipeline });
         if (pipeline.stopped || pipeline.interrupted) break;
       }
     } catch (err) {
@@ -658,6 +673,8 @@ export interface LiveSummary {
   follower: Follower['stats'];
   correlation: { open: number; releasedWaiting: number; evictedIdle: number; evictedOverflow: number };
   memory: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
+  /** The onset engine's state sizes (null with --no-onsets). */
+  onsets: ReturnType<OnsetEngine['state']> | null;
 }
 
 export interface LiveConsumer extends PipelineConsumer {
@@ -814,6 +831,7 @@ export async function runLive(options: LiveOptions, consumer: LiveConsumer): Pro
         heapTotalMiB: Math.round(mem.heapTotal / 1048576),
         externalMiB: Math.round(mem.external / 1048576),
       },
+      onsets: pipeline.onsetState(),
     });
     lastSummary = t;
     summarySince = new Date(t).toISOString();

@@ -205,6 +205,26 @@ export class BernoulliCusumBank {
     return this.incident !== null;
   }
 
+  /**
+   * True when this detector knows nothing a new one would not: no incident or cooldown, every CUSUM
+   * at zero, and its failures (decayed baseline and guard bins) move its baseline rate by at most a
+   * fifth of `minDelta` against the prior alone. The engine then drops it (a recipient domain whose
+   * rare failures were noise), and makes a new one, seeded with the series' units, at the next
+   * failure: detector memory follows the domains that fail now, not every domain that ever failed.
+   */
+  atRest(t: number): boolean {
+    if (this.incident !== null || t < this.coolUntil) return false;
+    for (const m of this.members) if (m.s > 0) return false;
+    let f = this.rF;
+    let n = this.rN;
+    for (let i = 0; i < this.binIndex.length; i++) {
+      if (this.binIndex[i]! < 0) continue;
+      f += this.binF[i]!;
+      n += this.binN[i]!;
+    }
+    return f <= (this.cfg.minDelta / 5) * (this.prior.weight + n);
+  }
+
   /** The largest CUSUM statistic now (0 when nothing is building up). */
   get evidence(): number {
     let m = 0;

@@ -24,6 +24,7 @@ import type { SubtypeId } from '../classify/subtypes.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { CountMinSketch, hashPair } from './sketch.js';
+import { FifoHashSet } from './fifo-set.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
@@ -173,14 +174,10 @@ export class OnsetEngine {
   /** Units being decided, by message x domain, in first-attempt order. */
   private readonly pending = new Map<string, Unit>();
   /**
-   * Units already decided (retries are not counted again): a Set for lookups and a ring of the same
-   * keys for first-in-first-out eviction (500,000 keys, about a day of a busy relay's retries).
-   * Deleting through the ring keeps lookups O(1): taking the Set's oldest entry after many deletions
-   * walks over their holes.
+   * Units already decided (retries are not counted again), as key hashes: the last 500,000 (about a
+   * day of a busy relay's retries), first in first out, in 12 MiB fixed from the start.
    */
-  private readonly decided = new Set<number>();
-  private readonly decidedRing = new Float64Array(500_000).fill(-1);
-  private decidedNext = 0;
+  private readonly decided = new FifoHashSet(500_000);
   private latest = -Infinity;
   private readonly global: Series;
   private readonly providers = new Map<string, Series>();
@@ -215,7 +212,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -229,6 +226,18 @@ export class OnsetEngine {
     this.defaultPrior = options.defaultPrior ?? 0.005;
     this.onUnit = options.onUnit;
     this.global = this.newSeries('global', '*', null, null, -Infinity);
+  }
+
+  /**
+   * What the engine holds now, for tail summaries and the memory benchmark: every part is bounded
+   * (pending by the unit window, decided 500,000, ring `ringUnits`/`ringMs`, domain series
+   * `maxDomains`, their detectors by the subtypes failing now; see the README's limits).
+   */
+  state(): { pendingUnits: number; decidedKeys: number; ringUnits: number; domainSeries: number; detectors: number } {
+    let detectors = this.global.detectors.size + this.plain.size + (this.other?.detectors.size ?? 0);
+    for (const s of this.providers.values()) detectors += s.detectors.size;
+    for (const s of this.domains.values()) detectors += s.detectors.size;
+    return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, detectors };
   }
 
   /** One delivery attempt (outbound). Attempts without a time cannot be placed and are ignored. */
@@ -409,12 +418,7 @@ export class OnsetEngine {
     ready.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
     for (const u of ready) {
       this.pending.delete(u.key);
-      const old = this.decidedRing[this.decidedNext]!;
-      if (old >= 0) this.decided.delete(old);
-      const h = keyHash(u.key);
-      this.decidedRing[this.decidedNext] = h;
-      this.decidedNext = (this.decidedNext + 1) % this.decidedRing.length;
-      this.decided.add(h);
+      this.decided.add(keyHash(u.key));
       this.unit(u);
     }
   }
@@ -517,6 +521,10 @@ export class OnsetEngine {
           }
         }
         if (level === 0) this.watchMix(s, subtype, u, y);
+        else if (level === 2 && y === 0 && det.atRest(u.t)) {
+          s.detectors.delete(subtype);
+          this.stats.detectorsRetired++;
+        }
       }
     });
   }

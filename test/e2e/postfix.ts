@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FakeClock } from './clock.js';
 import { LOCAL_USERS } from './scenario.js';
 
 export interface PostfixInstance {
@@ -51,7 +52,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
  * Starts a private Postfix. With `maillog` it logs through postlogd to its own maillog_file;
  * without, through syslog(3) to /dev/log (Postfix does one or the other, never both).
  */
-export function startPostfix(root: string, dir: string, routes: Record<string, string>, options: { maillog: boolean }): PostfixInstance {
+export function startPostfix(
+  root: string,
+  dir: string,
+  routes: Record<string, string>,
+  options: { maillog: boolean; /** Every Postfix process reads its clock from this FakeClock. */ clock?: FakeClock },
+): PostfixInstance {
   const conf = path.join(dir, 'conf');
   const log = path.join(dir, 'log');
   for (const d of [conf, path.join(dir, 'spool'), path.join(dir, 'data'), log]) mkdirSync(d, { recursive: true });
@@ -79,7 +85,7 @@ shlib_directory = ${root}/usr/lib/postfix
 meta_directory = ${conf}
 mail_owner = postfix
 setgid_group = postdrop
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH${options.clock ? ' ' + Object.keys(options.clock.env).join(' ') : ''}
 smtp_host_lookup = native
 smtp_dns_support_level = disabled
 transport_maps = texthash:${conf}/transport
@@ -107,7 +113,7 @@ delay_warning_time = 0
   // The workload's senders live here: their non-delivery notifications go to /dev/null (alerts@ is
   // not one of them, so its notifications bounce too).
   writeFileSync(path.join(conf, 'aliases'), LOCAL_USERS.map((u) => `${u} /dev/null\n`).join(''));
-  const env = { ...process.env, LD_LIBRARY_PATH: `${root}/usr/lib/postfix:${root}/usr/lib/x86_64-linux-gnu` };
+  const env = { ...process.env, LD_LIBRARY_PATH: `${root}/usr/lib/postfix:${root}/usr/lib/x86_64-linux-gnu`, ...options.clock?.env };
   const postfix = (...args: string[]) => {
     try {
       return execFileSync(path.join(root, 'usr/sbin/postfix'), ['-c', conf, ...args], { env, stdio: 'pipe' });

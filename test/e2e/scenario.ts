@@ -148,8 +148,11 @@ export interface Report {
 }
 
 /** `mta550 tail` following log files while an MTA writes them; `stop()` ends it cleanly and returns its events. */
-export function startTail(files: readonly string[]): { stop: () => Promise<{ code: number | null; events: RejectionEvent[]; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, 'tail', ...files, '--from-beginning', '--codes', '5xx', '--records', 'events', '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
+export function startTail(
+  files: readonly string[],
+  records: 'events' | 'onsets' = 'events',
+): { stop: () => Promise<{ code: number | null; events: RejectionEvent[]; stderr: string }> } {
+  const child = spawn(process.execPath, [CLI, 'tail', ...files, '--from-beginning', '--codes', '5xx', '--records', records, '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const w = watch(child);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fetches real Postfix, Exim and rsyslog from Debian's archive and unpacks them into a private root
 # (they conflict as installed MTAs; unpacked, they sit side by side and touch nothing of the system).
+# libfaketime runs an MTA on a clock the test moves (hours of log in seconds, for onsets).
 # Idempotent: an existing root is reused. Creates the system users the daemons need.
 set -euo pipefail
 root=${MTA550_E2E_ROOT:-/var/tmp/mta550-e2e/root}
-pkgs="postfix exim4-base exim4-daemon-light exim4-config libidn12 rsyslog libestr0 libfastjson4"
-if [ ! -x "$root/usr/sbin/postfix" ] || [ ! -x "$root/usr/sbin/exim4" ] || [ ! -x "$root/usr/sbin/rsyslogd" ]; then
+pkgs="postfix exim4-base exim4-daemon-light exim4-config libidn12 rsyslog libestr0 libfastjson4 libfaketime"
+if [ ! -x "$root/usr/sbin/postfix" ] || [ ! -x "$root/usr/sbin/exim4" ] || [ ! -x "$root/usr/sbin/rsyslogd" ] || [ ! -f "$root/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1" ]; then
   if [ "$(id -u)" != 0 ]; then echo "setup.sh: the end-to-end suite needs root (network and mount namespaces)" >&2; exit 1; fi
   mkdir -p "$root" "$root.debs"
   cd "$root.debs"

@@ -14,6 +14,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FakeClock } from './clock.js';
 
 export interface EximInstance {
   dir: string;
@@ -35,6 +36,13 @@ export interface EximOptions {
   hosts: string;
   /** Also log to syslog(3) (`log_file_path = file : syslog`), for a private rsyslogd on /dev/log. */
   syslog: boolean;
+  /**
+   * Every Exim process reads its clock from this FakeClock. Exim's deliveries are secure executions
+   * (a setuid binary re-executed by Debian-exim), which ignore LD_PRELOAD paths: libfaketime is
+   * preloaded through the private /etc's ld.so.preload instead (every process started while Exim
+   * runs loads it; only those with the clock's variables, kept by keep_environment, are moved).
+   */
+  clock?: FakeClock;
 }
 
 function config(root: string, dir: string, routes: string, options: EximOptions): string {
@@ -53,7 +61,7 @@ disable_ipv6 = true
 exim_user = Debian-exim
 exim_group = Debian-exim
 never_users = root
-keep_environment =
+keep_environment =${options.clock ? ` ${Object.keys(options.clock.env).filter((k) => k !== 'LD_PRELOAD').join(' : ')}` : ''}
 # Deliver at once whatever the number of messages on one connection (the default queues after 10).
 smtp_accept_queue_per_connection = 0
 smtp_accept_max = 50
@@ -115,12 +123,13 @@ begin authenticators
 }
 
 /** The private /etc layer: trusted_configs, an ld.so.cache that knows the unpacked libraries, hosts. */
-function privateEtc(root: string, dir: string, conf: string, hosts: string): string {
+function privateEtc(root: string, dir: string, conf: string, hosts: string, clock: FakeClock | undefined): string {
   const etc = path.join(dir, 'etc');
   mkdirSync(path.join(etc, 'exim4'), { recursive: true });
   // Exim checks that the list is root's and not writable by anyone else.
   writeFileSync(path.join(etc, 'exim4', 'trusted_configs'), `${conf}\n`, { mode: 0o644 });
   writeFileSync(path.join(etc, 'hosts'), hosts, { mode: 0o644 });
+  if (clock !== undefined) writeFileSync(path.join(etc, 'ld.so.preload'), `${clock.env.LD_PRELOAD}\n`, { mode: 0o644 });
   const ldConf = path.join(dir, 'ld.so.conf');
   writeFileSync(ldConf, `${readFileSync('/etc/ld.so.conf', 'utf8')}\n${root}/usr/lib/x86_64-linux-gnu\n`);
   // -X: build the cache only, touch no symlink in any library directory.
@@ -151,7 +160,7 @@ export async function startExim(root: string, dir: string, routes: Record<string
   const conf = path.join(dir, 'exim.conf');
   writeFileSync(conf, config(root, dir, routeFile, options), { mode: 0o644 });
 
-  const etc = privateEtc(root, dir, conf, options.hosts);
+  const etc = privateEtc(root, dir, conf, options.hosts, options.clock);
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${etc}:/etc`, '/etc']);
 
   const exim = path.join(root, 'usr/sbin/exim4');
@@ -165,7 +174,8 @@ export async function startExim(root: string, dir: string, routes: Record<string
   };
   check(['-bV']);
   // Its own process group, so stop() reaches the queue runners and deliveries it forked too.
-  const child: ChildProcess = spawn(exim, ['-C', conf, '-bdf', '-q2s'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const env = options.clock === undefined ? process.env : { ...process.env, ...options.clock.env, LD_PRELOAD: '' };
+  const child: ChildProcess = spawn(exim, ['-C', conf, '-bdf', '-q2s'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -7,6 +7,7 @@
  * units are kept; past that the smallest are folded into `(other)` rows, so totals never lose a
  * count, only the names of the smallest domains.
  */
+import { detach } from '../model/detach.js';
 import { SUBTYPE_INFO, type SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryOutcome, Direction, RejectionEvent } from '../model/event.js';
 import type { DeliveryUnit, OnsetRecord } from '../onset/engine.js';
@@ -130,8 +131,11 @@ function ranked(counts: Map<string, number>): { key: string; count: number }[] {
 }
 
 function bumpMap(m: Map<string, number>, key: string, by = 1, cap = Infinity): void {
-  if (!m.has(key) && m.size >= cap) key = '(others)';
-  m.set(key, (m.get(key) ?? 0) + by);
+  const n = m.get(key);
+  if (n !== undefined) m.set(key, n + by);
+  else if (m.size >= cap) m.set('(others)', (m.get('(others)') ?? 0) + by);
+  // A new key stays for the whole run: a copy, not a view that keeps its log line alive.
+  else m.set(detach(key), by);
 }
 
 function mergeMap(into: Map<string, number>, from: Map<string, number>, cap = Infinity): void {
@@ -211,16 +215,16 @@ export class ReportBuilder {
     if (e.remote?.name != null || e.relay !== null) bumpMap(g.relays, e.remote?.name ?? e.relay ?? '', 1, MAX_NAMED);
     if (e.sender !== null) bumpMap(g.senderDomains, e.sender === '' ? '<>' : (e.sender.split('@').pop() ?? '').toLowerCase(), 1, MAX_NAMED);
     if (e.recipient !== null && !g.recipients.has(e.recipient)) {
-      if (g.recipients.size < MAX_DISTINCT) g.recipients.add(e.recipient);
+      if (g.recipients.size < MAX_DISTINCT) g.recipients.add(detach(e.recipient));
       else g.recipientsCapped = true;
     }
     if (e.sender !== null && !g.senders.has(e.sender)) {
-      if (g.senders.size < MAX_DISTINCT) g.senders.add(e.sender);
+      if (g.senders.size < MAX_DISTINCT) g.senders.add(detach(e.sender));
       else g.sendersCapped = true;
     }
     if (g.exampleReplies.length < 3) {
       const reply = e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply;
-      if (!g.exampleReplies.includes(reply)) g.exampleReplies.push(reply);
+      if (!g.exampleReplies.includes(reply)) g.exampleReplies.push(detach(reply));
     }
 
     if (e.direction === 'outbound') {
@@ -239,7 +243,8 @@ export class ReportBuilder {
       this.subtypes.set(subtype, st);
     }
     st.count++;
-    if (st.domains.size < MAX_DOMAINS) st.domains.add(e.recipientDomain ?? '');
+    const domain = e.recipientDomain ?? '';
+    if (st.domains.size < MAX_DOMAINS && !st.domains.has(domain)) st.domains.add(detach(domain));
     const c = e.classification?.confidence ?? 'low';
     st.confidence[c] = (st.confidence[c] ?? 0) + 1;
   }
@@ -254,7 +259,7 @@ export class ReportBuilder {
       let bySubtype = this.failedByDomain.get(u.domain);
       if (bySubtype === undefined) {
         bySubtype = new Map();
-        this.failedByDomain.set(u.domain, bySubtype);
+        this.failedByDomain.set(detach(u.domain), bySubtype);
       }
       bumpMap(bySubtype, u.subtype, 1);
       bumpMap(this.failedUnits, `p\u0000${u.provider}\u0000${u.subtype}`, 1);
@@ -268,9 +273,10 @@ export class ReportBuilder {
 
   outcome(domain: string | null, status: string): void {
     if (!(OUTCOME_FIELDS as readonly string[]).includes(status)) return;
-    const key = domain ?? '';
+    let key = domain ?? '';
     let o = this.outcomes.get(key);
     if (o === undefined) {
+      key = detach(key);
       o = { domain: key, sent: 0, deferred: 0, bounced: 0, rejected: 0, expired: 0 };
       this.outcomes.set(key, o);
       if (this.outcomes.size > MAX_DOMAINS + 2000) this.foldOutcomes();
@@ -280,7 +286,7 @@ export class ReportBuilder {
 
   private newGroup(domain: string | null, direction: Direction, subtype: SubtypeId, time: string | null, reply: string, recipient: string | null): GroupState {
     return {
-      recipientDomain: domain,
+      recipientDomain: domain === null ? null : detach(domain),
       direction,
       subtype,
       count: 0,
@@ -291,8 +297,8 @@ export class ReportBuilder {
       sendersCapped: false,
       firstSeen: time,
       lastSeen: time,
-      exampleReply: reply,
-      exampleRecipient: recipient,
+      exampleReply: detach(reply),
+      exampleRecipient: recipient === null ? null : detach(recipient),
       exampleReplies: [],
       statusCounts: new Map(),
       providerCounts: new Map(),

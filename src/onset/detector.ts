@@ -113,51 +113,108 @@ export interface Recovery {
   units: number;
 }
 
-interface Member {
-  rho: number;
-  s: number;
-  lastZero: number;
-  failures: number;
-  units: number;
-  firstFailure: number;
-}
+/** Fields of one bank member in the state array: its rho, S, the time S last left 0, and the failures, units and first failure since. */
+const RHO = 0;
+const S = 1;
+const LAST_ZERO = 2;
+const FAILURES = 3;
+const UNITS = 4;
+const FIRST_FAILURE = 5;
+const MEMBER = 6;
+/** Fields of one guard bin: its index (-1 when empty), failures and units. */
+const BIN_INDEX = 0;
+const BIN_F = 1;
+const BIN_N = 2;
+const BIN = 3;
+/** Distinct recipients remembered per excursion (only ">= 3" matters to an alarm, 16 is reported). */
+const MAX_RECIPIENTS = 16;
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
+/** A 32-bit hash of a recipient (FNV-1a): the excursion counts distinct ones without keeping strings. */
+function recipientHash(r: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < r.length; i++) h = Math.imul(h ^ r.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The detector's numbers live in one Float64Array (the members, then the guard bins, then the
+ * excursion's recipient hashes): about 450 bytes per detector instead of 1.1 KiB of objects,
+ * arrays and a Set, which matters at tens of thousands of domain x subtype series.
+ */
 export class BernoulliCusumBank {
-  private readonly members: Member[];
+  private readonly k: number;
+  private readonly st: Float64Array;
+  private readonly binsAt: number;
+  private readonly bins: number;
+  private readonly recipientsAt: number;
+  private recipients = 0;
   /** Decayed baseline failures and units, and the time they were last decayed to. */
   private rF = 0;
   private rN = 0;
   private decayedTo = 0;
-  /** Guard ring: failures and units of the last `guardBins` + the current bin, by bin index. */
-  private readonly binIndex: number[];
-  private readonly binF: number[];
-  private readonly binN: number[];
   private readonly startedAt: number;
   private coolUntil = -Infinity;
   private currentBin = -1;
   /** Recent units per ms (for the adaptive half-life). */
   private unitRate = 0;
-  /** Distinct recipients in the current excursion (capped: only ">= 3" and ">= 10" matter). */
-  private readonly recipients = new Set<string>();
-  /** After an alarm: the old baseline rate, and the bins since, for the recovery watch. */
+  /** The rate shrunk toward (the parent series' rate for this subtype) and its weight in units. */
+  private priorRate: number;
+  private priorWeight: number;
   /** In an incident: the baseline before it (for recovery), since when, and the level it rose to. */
   private incident: { oldRate: number; since: number; postRate: number } | null = null;
 
   constructor(
     startedAt: number,
-    /** The rate shrunk toward (the parent series' rate for this subtype) and its weight in units. */
-    private prior: { rate: number; weight: number },
+    prior: { rate: number; weight: number },
     private readonly cfg: DetectorConfig = DEFAULT_DETECTOR,
   ) {
     this.startedAt = startedAt;
     this.decayedTo = startedAt;
-    this.members = cfg.rhos.map((rho) => ({ rho, s: 0, lastZero: startedAt, failures: 0, units: 0, firstFailure: startedAt }));
-    const slots = cfg.guardBins + 1;
-    this.binIndex = new Array<number>(slots).fill(-1);
-    this.binF = new Array<number>(slots).fill(0);
-    this.binN = new Array<number>(slots).fill(0);
+    this.priorRate = prior.rate;
+    this.priorWeight = prior.weight;
+    this.k = cfg.rhos.length;
+    this.bins = cfg.guardBins + 1;
+    this.binsAt = this.k * MEMBER;
+    this.recipientsAt = this.binsAt + this.bins * BIN;
+    this.st = new Float64Array(this.recipientsAt + MAX_RECIPIENTS);
+    for (let i = 0; i < this.k; i++) {
+      const m = i * MEMBER;
+      this.st[m + RHO] = cfg.rhos[i]!;
+      this.st[m + LAST_ZERO] = startedAt;
+      this.st[m + FIRST_FAILURE] = startedAt;
+    }
+    for (let b = 0; b < this.bins; b++) this.st[this.binsAt + b * BIN + BIN_INDEX] = -1;
+  }
+
+  private binIndex(b: number): number {
+    return this.st[this.binsAt + b * BIN + BIN_INDEX]!;
+  }
+
+  private clearBin(b: number, index = -1): void {
+    const o = this.binsAt + b * BIN;
+    this.st[o + BIN_INDEX] = index;
+    this.st[o + BIN_F] = 0;
+    this.st[o + BIN_N] = 0;
+  }
+
+  /** Restarts every member's CUSUM and forgets the excursion's recipients. */
+  private resetMembers(): void {
+    for (let i = 0; i < this.k; i++) {
+      const m = i * MEMBER;
+      this.st[m + S] = 0;
+      this.st[m + FAILURES] = 0;
+      this.st[m + UNITS] = 0;
+    }
+    this.recipients = 0;
+  }
+
+  private addRecipient(r: string): void {
+    if (this.recipients >= MAX_RECIPIENTS) return;
+    const h = recipientHash(r);
+    for (let i = 0; i < this.recipients; i++) if (this.st[this.recipientsAt + i] === h) return;
+    this.st[this.recipientsAt + this.recipients++] = h;
   }
 
   /**
@@ -173,7 +230,7 @@ export class BernoulliCusumBank {
   /** The current baseline rate p0 (guard-banded, shrunk toward the prior). */
   rate(): number {
     // Up to 0.98, not 0.5: a series that mostly fails must not look like one at 50% that "rises".
-    return clamp((this.prior.rate * this.prior.weight + this.rF) / (this.prior.weight + this.rN), 1e-4, 0.98);
+    return clamp((this.priorRate * this.priorWeight + this.rF) / (this.priorWeight + this.rN), 1e-4, 0.98);
   }
 
   /**
@@ -183,16 +240,17 @@ export class BernoulliCusumBank {
    * alone would judge a small domain that always fails 15% against its parent's 0.5% for hours.
    */
   expectedRate(): number {
-    if (this.rN >= 200) return clamp((this.rF + this.prior.rate * 10) / (this.rN + 10), 1e-4, 0.98);
+    if (this.rN >= 200) return clamp((this.rF + this.priorRate * 10) / (this.rN + 10), 1e-4, 0.98);
     return this.rate();
   }
 
   setPrior(rate: number, weight: number): void {
-    this.prior = { rate, weight };
+    this.priorRate = rate;
+    this.priorWeight = weight;
   }
 
   armed(t: number): boolean {
-    return t - this.startedAt >= this.cfg.armAfterMs && this.rN >= Math.min(3 * this.prior.weight, this.cfg.armUnits);
+    return t - this.startedAt >= this.cfg.armAfterMs && this.rN >= Math.min(3 * this.priorWeight, this.cfg.armUnits);
   }
 
   /** The current half-life from the recent unit rate. */
@@ -214,22 +272,22 @@ export class BernoulliCusumBank {
    */
   atRest(t: number): boolean {
     if (this.incident !== null || t < this.coolUntil) return false;
-    for (const m of this.members) if (m.s > 0) return false;
+    for (let i = 0; i < this.k; i++) if (this.st[i * MEMBER + S]! > 0) return false;
     let f = this.rF;
     let n = this.rN;
-    for (let i = 0; i < this.binIndex.length; i++) {
-      if (this.binIndex[i]! < 0) continue;
-      f += this.binF[i]!;
-      n += this.binN[i]!;
+    for (let b = 0; b < this.bins; b++) {
+      if (this.binIndex(b) < 0) continue;
+      f += this.st[this.binsAt + b * BIN + BIN_F]!;
+      n += this.st[this.binsAt + b * BIN + BIN_N]!;
     }
-    return f <= (this.cfg.minDelta / 5) * (this.prior.weight + n);
+    return f <= (this.cfg.minDelta / 5) * (this.priorWeight + n);
   }
 
   /** The largest CUSUM statistic now (0 when nothing is building up). */
   get evidence(): number {
-    let m = 0;
-    for (const x of this.members) if (x.s > m) m = x.s;
-    return m;
+    let best = 0;
+    for (let i = 0; i < this.k; i++) best = Math.max(best, this.st[i * MEMBER + S]!);
+    return best;
   }
 
   /**
@@ -241,24 +299,19 @@ export class BernoulliCusumBank {
     const oldest = idx - this.cfg.guardBins;
     if (idx > this.currentBin) {
       const due: number[] = [];
-      for (let i = 0; i < this.binIndex.length; i++) if (this.binIndex[i]! >= 0 && this.binIndex[i]! < oldest) due.push(i);
-      due.sort((a, b) => this.binIndex[a]! - this.binIndex[b]!);
-      for (const i of due) {
-        this.fold((this.binIndex[i]! + 1) * this.cfg.binMs, this.binF[i]!, this.binN[i]!);
-        this.binIndex[i] = -1;
-        this.binF[i] = 0;
-        this.binN[i] = 0;
+      for (let b = 0; b < this.bins; b++) if (this.binIndex(b) >= 0 && this.binIndex(b) < oldest) due.push(b);
+      due.sort((a, b) => this.binIndex(a) - this.binIndex(b));
+      for (const b of due) {
+        const o = this.binsAt + b * BIN;
+        this.fold((this.st[o + BIN_INDEX]! + 1) * this.cfg.binMs, this.st[o + BIN_F]!, this.st[o + BIN_N]!);
+        this.clearBin(b);
       }
       this.currentBin = idx;
     } else if (idx < this.currentBin - this.cfg.guardBins) {
       return -1;
     }
-    const slot = idx % this.binIndex.length;
-    if (this.binIndex[slot] !== idx) {
-      this.binIndex[slot] = idx;
-      this.binF[slot] = 0;
-      this.binN[slot] = 0;
-    }
+    const slot = idx % this.bins;
+    if (this.binIndex(slot) !== idx) this.clearBin(slot, idx);
     return slot;
   }
 
@@ -287,8 +340,9 @@ export class BernoulliCusumBank {
     const p0 = this.rate();
     if (slot < 0) this.fold(t, y, 1);
     else {
-      this.binF[slot]! += y;
-      this.binN[slot]! += 1;
+      const o = this.binsAt + slot * BIN;
+      this.st[o + BIN_F]! += y;
+      this.st[o + BIN_N]! += 1;
     }
 
     if (this.incident !== null) {
@@ -298,45 +352,50 @@ export class BernoulliCusumBank {
       // rise (escalation) is seen; recovery takes precedence.
     }
 
+    const st = this.st;
     let above = false;
-    for (const m of this.members) {
+    for (let i = 0; i < this.k; i++) {
+      const m = i * MEMBER;
       // Risk-adjusted for aggregate series (after Steiner et al. 2000): each unit is judged against
       // its own expected rate (its domain's baseline), with the same alternatives as the series'
       // own (rho times, at least minDelta more), so mail shifting towards domains that always fail
       // more (a mix shift) adds nothing.
       const q = expected === undefined ? p0 : clamp(expected, 1e-4, 0.98);
-      const p1 = Math.min(0.99, Math.max(m.rho * q, q + this.cfg.minDelta));
+      const p1 = Math.min(0.99, Math.max(st[m + RHO]! * q, q + this.cfg.minDelta));
       if (p1 <= q) continue; // no room above the baseline: nothing can rise
       const inc = y === 1 ? Math.log(p1 / q) : Math.log((1 - p1) / (1 - q));
-      if (m.s === 0 && inc > 0) {
-        m.lastZero = t;
-        m.firstFailure = t;
-        m.failures = 0;
-        m.units = 0;
+      if (st[m + S] === 0 && inc > 0) {
+        st[m + LAST_ZERO] = t;
+        st[m + FIRST_FAILURE] = t;
+        st[m + FAILURES] = 0;
+        st[m + UNITS] = 0;
       }
-      m.s = Math.max(0, m.s + inc);
-      if (m.s === 0) {
-        m.failures = 0;
-        m.units = 0;
+      st[m + S] = Math.max(0, st[m + S]! + inc);
+      if (st[m + S] === 0) {
+        st[m + FAILURES] = 0;
+        st[m + UNITS] = 0;
       } else {
-        m.units++;
-        m.failures += y;
+        st[m + UNITS]! += 1;
+        st[m + FAILURES]! += y;
         above = true;
       }
     }
-    if (!above) this.recipients.clear();
-    else if (y === 1 && recipient !== null && this.recipients.size < 16) this.recipients.add(recipient);
+    if (!above) this.recipients = 0;
+    else if (y === 1 && recipient !== null) this.addRecipient(recipient);
 
     if (!above || (this.incident === null && t < this.coolUntil)) return null;
     const armed = this.armed(t);
-    let best: Member | null = null;
-    for (const m of this.members) {
-      if (m.s >= this.cfg.thresholdNats && m.failures >= this.cfg.minFailures && m.units >= this.cfg.minUnits && (best === null || m.s > best.s)) best = m;
+    let best = -1;
+    for (let i = 0; i < this.k; i++) {
+      const m = i * MEMBER;
+      if (st[m + S]! >= this.cfg.thresholdNats && st[m + FAILURES]! >= this.cfg.minFailures && st[m + UNITS]! >= this.cfg.minUnits && (best < 0 || st[m + S]! > st[best + S]!)) best = m;
     }
-    if (best === null || this.recipients.size < this.cfg.minDistinctRecipients) return null;
+    if (best < 0 || this.recipients < this.cfg.minDistinctRecipients) return null;
+    const failures = st[best + FAILURES]!;
+    const units = st[best + UNITS]!;
     // The rise must be a rise in the data, not only against the prior: a series that always fails
     // (its decayed baseline without the prior near 100%) cannot "rise" to 100%.
-    const afterRate = best.failures / Math.max(1, best.units);
+    const afterRate = failures / Math.max(1, units);
     const rawRate = this.rN > 0 ? this.rF / this.rN : p0;
     if (afterRate < Math.max(rawRate + this.cfg.minDelta, 1.5 * rawRate)) return null;
     if (this.incident !== null && afterRate < 3 * this.incident.postRate) {
@@ -346,17 +405,20 @@ export class BernoulliCusumBank {
       return null;
     }
 
-    let earliest = best.lastZero;
-    for (const m of this.members) if (m.s > 0 && m.lastZero < earliest) earliest = m.lastZero;
+    let earliest = st[best + LAST_ZERO]!;
+    for (let i = 0; i < this.k; i++) {
+      const m = i * MEMBER;
+      if (st[m + S]! > 0 && st[m + LAST_ZERO]! < earliest) earliest = st[m + LAST_ZERO]!;
+    }
     const alarm: Alarm = {
       kind: this.incident !== null ? 'update' : armed ? 'onset' : 'new_series_elevated',
       detectedAt: t,
-      onsetAt: best.lastZero,
-      onsetWindow: [earliest, best.firstFailure],
-      rho: best.rho,
-      evidenceNats: best.s,
+      onsetAt: st[best + LAST_ZERO]!,
+      onsetWindow: [earliest, st[best + FIRST_FAILURE]!],
+      rho: st[best + RHO]!,
+      evidenceNats: st[best + S]!,
       before: { rate: p0, failures: this.rF, units: this.rN },
-      after: { rate: best.failures / Math.max(1, best.units), failures: best.failures, units: best.units, distinctRecipients: this.recipients.size },
+      after: { rate: afterRate, failures, units, distinctRecipients: this.recipients },
     };
     // Re-baseline at the new level so the same episode does not alert again; watch for recovery
     // against the level before the incident (an escalation keeps it).
@@ -369,19 +431,8 @@ export class BernoulliCusumBank {
   /** Sets the baseline to `rate` and restarts the CUSUMs (and the guard bins when `clearBins`). */
   private rebaseline(rate: number, clearBins: boolean): void {
     this.rF = this.rN * rate;
-    if (clearBins) {
-      for (let i = 0; i < this.binIndex.length; i++) {
-        this.binIndex[i] = -1;
-        this.binF[i] = 0;
-        this.binN[i] = 0;
-      }
-    }
-    for (const m of this.members) {
-      m.s = 0;
-      m.failures = 0;
-      m.units = 0;
-    }
-    this.recipients.clear();
+    if (clearBins) for (let b = 0; b < this.bins; b++) this.clearBin(b);
+    this.resetMembers();
   }
 
   /** In an incident: recovered when the last full bins are back within 2x the old baseline. */
@@ -391,11 +442,11 @@ export class BernoulliCusumBank {
     let f = 0;
     let n = 0;
     let bins = 0;
-    for (let i = 0; i < this.binIndex.length; i++) {
-      const b = this.binIndex[i]!;
-      if (b >= 0 && b < idx && b >= idx - this.cfg.recoveryBins) {
-        f += this.binF[i]!;
-        n += this.binN[i]!;
+    for (let b = 0; b < this.bins; b++) {
+      const i = this.binIndex(b);
+      if (i >= 0 && i < idx && i >= idx - this.cfg.recoveryBins) {
+        f += this.st[this.binsAt + b * BIN + BIN_F]!;
+        n += this.st[this.binsAt + b * BIN + BIN_N]!;
         bins++;
       }
     }
@@ -404,12 +455,7 @@ export class BernoulliCusumBank {
     if (rate > 2 * inc.oldRate + this.cfg.minDelta / 2) return null;
     this.incident = null;
     this.coolUntil = t + this.cfg.cooldownMs;
-    for (const m of this.members) {
-      m.s = 0;
-      m.failures = 0;
-      m.units = 0;
-    }
-    this.recipients.clear();
+    this.resetMembers();
     // Back to the old level: the baseline follows the recent bins again.
     this.rF = this.rN * Math.max(rate, inc.oldRate);
     return { kind: 'recovery', recoveredAt: t, rate, failures: f, units: n };

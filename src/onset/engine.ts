@@ -25,6 +25,7 @@ import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { CountMinSketch, hashPair } from './sketch.js';
 import { FifoHashSet } from './fifo-set.js';
+import { detach } from '../model/detach.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
@@ -186,7 +187,7 @@ export class OnsetEngine {
   private ringStart = 0;
   private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
   /** Inbound refusals per minute and subtype (count basis), with recent client IPs for concentration. */
-  private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: string | null }[] }>();
+  private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: number | null }[] }>();
   private countMinute = -1;
   private countStart = -1;
   /** Admission filter of domain series once `maxDomains` are tracked, and the series of the rest. */
@@ -268,7 +269,7 @@ export class OnsetEngine {
       if (subtype !== null && u.subtype === null && a.timeMs - u.t <= this.unitWindowMs) {
         u.subtype = subtype;
         u.failed = true;
-        u.recipient = a.recipient;
+        u.recipient = detach(a.recipient);
       }
     } else if (!this.decided.has(keyHash(key))) {
       this.pending.set(key, {
@@ -276,14 +277,16 @@ export class OnsetEngine {
         t: a.timeMs,
         failed: subtype !== null,
         subtype,
-        domain: a.recipientDomain,
+        // The unit stays in the attribution ring for up to an hour: copies of its strings, not views
+        // of the log lines (a busy relay's ring would otherwise hold a million lines).
+        domain: detach(a.recipientDomain),
         provider: provider ?? 'other',
-        recipient: a.recipient,
+        recipient: detach(a.recipient),
         attrs: {
-          relay: a.remoteHost ?? a.remoteIp ?? '(none)',
-          relay_ip: a.remoteIp ?? '(none)',
-          sender_domain: a.sender === null ? '(none)' : a.sender === '' ? '<>' : (a.sender.split('@').pop() ?? '').toLowerCase(),
-          client_ip: a.clientIp ?? '(none)',
+          relay: detach(a.remoteHost ?? a.remoteIp ?? '(none)'),
+          relay_ip: detach(a.remoteIp ?? '(none)'),
+          sender_domain: a.sender === null ? '(none)' : a.sender === '' ? '<>' : detach((a.sender.split('@').pop() ?? '').toLowerCase()),
+          client_ip: detach(a.clientIp ?? '(none)'),
           provider: provider ?? 'other',
         },
       });
@@ -309,7 +312,8 @@ export class OnsetEngine {
       this.counts.set(subtype, c);
     }
     c.current++;
-    c.recent.push({ minute, client: clientIp ?? '(none)', recipient });
+    // Kept for up to 20,000 refusals: copies, not views that would keep each whole log line alive.
+    c.recent.push({ minute, client: clientIp === null ? '(none)' : detach(clientIp), recipient: recipient === null ? null : keyHash(recipient) });
     if (c.recent.length > 20_000) c.recent.splice(0, c.recent.length - 10_000);
   }
 
@@ -333,7 +337,7 @@ export class OnsetEngine {
     this.countMinute = minute;
   }
 
-  private countRecord(subtype: SubtypeId, c: { recent: { minute: number; client: string; recipient: string | null }[] }, out: CountAlarm | CountRecovery): void {
+  private countRecord(subtype: SubtypeId, c: { recent: { minute: number; client: string; recipient: number | null }[] }, out: CountAlarm | CountRecovery): void {
     const series = { level: 'global' as const, key: `inbound|subtype=${subtype}`, subtype, provider: null, recipientDomain: null };
     const hhmm = (min: number) => iso(min * 60_000).slice(11, 16);
     if (out.kind === 'recovery') {
@@ -424,7 +428,8 @@ export class OnsetEngine {
   }
 
   private newSeries(level: SeriesLevel, key: string, provider: string | null, domain: string | null, t: number): Series {
-    return { level, key, provider, domain, startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
+    // Series live for hours: their strings must not keep the log lines they came from.
+    return { level, key: detach(key), provider: provider === null ? null : detach(provider), domain: domain === null ? null : detach(domain), startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
   }
 
   private seriesFor(u: Unit): Series[] {
@@ -471,10 +476,14 @@ export class OnsetEngine {
     for (const a of WATCHED) {
       const m = bucket.counts.get(a)!;
       let v = u.attrs[a];
-      if (!m.has(v) && m.size >= 200) v = '(others)';
-      const c = m.get(v);
-      if (c === undefined) m.set(v, { n: 1, first: u.t });
-      else c.n++;
+      let c = m.get(v);
+      if (c === undefined) {
+        // A value new this minute becomes a key of the watch tables for 70 minutes: a copy of it.
+        v = m.size >= 200 ? '(others)' : detach(v);
+        c = m.get(v);
+        if (c === undefined) m.set(v, { n: 1, first: u.t });
+        else c.n++;
+      } else c.n++;
       addCount(this.watchRecent.get(a)!, v, 1);
     }
     this.onUnit?.({ t: u.t, domain: u.domain, provider: u.provider, subtype: u.subtype });

@@ -92,13 +92,13 @@ const lines = [
   '',
   `Measured ${date} on ${cpus()[0]?.model.trim() ?? 'unknown CPU'} (${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB), Node ${process.version}.`,
   `Input: ${fmt(result.inputs[0].lines)} generated Postfix lines (${fmt(Math.round(statSync(file).size / 1e6))} MB, bench/generate.mjs, seed 550), recipient domains from a heavy-tailed set of ${fmt(DOMAINS)}; the whole analyze path in one process (${seconds.toFixed(0)} s with the probes).`,
-  `Onset engine: ${fmt(st.units)} delivery units, ${fmt(st.onsets)} onsets, ${fmt(st.domainsEvicted)} domain series evicted, ${fmt(st.domainsNotAdmitted)} units of domains not admitted (counted in \`rcpt_domain=(other)\`), ${fmt(st.detectorsRetired)} detectors retired at rest.`,
+  `Onset engine: ${fmt(st.units)} delivery units, ${fmt(st.onsets)} onsets, ${fmt(st.domainsEvicted)} domain series evicted, ${fmt(st.domainsNotAdmitted)} units of domains not admitted (counted in \`rcpt_domain=(other)\`), ${fmt(st.domainsIdled)} of them after a day without mail, ${fmt(st.detectorsRetired)} detectors retired at rest.`,
   '',
   `Heap in use after a full GC, from 20% of the log to its end: min ${Math.min(...heaps)} MiB, max ${Math.max(...heaps)} MiB, last ${heaps.at(-1)} MiB.`,
   '',
-  '| lines read | heap after GC (MiB) | open messages | pending units | decided keys | ring units | domain series | detectors |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...samples.map((s) => `| ${fmt(s.lines)} | ${s.heap} | ${fmt(s.open)} | ${fmt(s.pendingUnits)} | ${fmt(s.decidedKeys)} | ${fmt(s.ringUnits)} | ${fmt(s.domainSeries)} | ${fmt(s.detectors)} |`),
+  '| lines read | heap after GC (MiB) | open messages | pending units | decided keys | ring units | domain series | domain detectors | all detectors |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...samples.map((s) => `| ${fmt(s.lines)} | ${s.heap} | ${fmt(s.open)} | ${fmt(s.pendingUnits)} | ${fmt(s.decidedKeys)} | ${fmt(s.ringUnits)} | ${fmt(s.domainSeries)} | ${fmt(s.domainDetectors)} | ${fmt(s.detectors)} |`),
   '',
   ...(peaks.length > 0
     ? ['Peak RSS of `mta550 analyze --output json` (GNU time, one process per log):', '', '| lines | peak RSS (MiB) |', '| ---: | ---: |', ...peaks.map((p) => `| ${fmt(p.lines)} | ${p.rssMiB}${p.status === 0 ? '' : ` (exit ${p.status})`} |`), '']

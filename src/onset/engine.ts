@@ -96,8 +96,19 @@ export interface OnsetOptions {
   detector?: DetectorConfig;
   /** Attempts of one message x domain within this time form one unit (default 60 s). */
   unitWindowMs?: number;
-  /** Recipient-domain series kept at once (default 20,000: about 20 MB of detector state at most). */
+  /** Recipient-domain series kept at once (default 20,000, about 12 MiB). */
   maxDomains?: number;
+  /**
+   * Detectors of recipient-domain series at once (default 2 x maxDomains = 40,000, about 24 MiB):
+   * beyond it the least recently seen domain series leaves with its detectors (and re-learns its
+   * baseline if it comes back), as when a new domain is admitted into a full table.
+   */
+  maxDomainDetectors?: number;
+  /**
+   * A recipient-domain series with no unit for this long leaves (default 24 h of log time), so the
+   * table follows the domains that get mail now; one that comes back re-learns its baseline.
+   */
+  domainIdleMs?: number;
   /** Units kept for attribution (default 500,000 or 60 min, whichever is smaller). */
   ringUnits?: number;
   ringMs?: number;
@@ -168,6 +179,9 @@ export class OnsetEngine {
   private readonly cfg: DetectorConfig;
   private readonly unitWindowMs: number;
   private readonly maxDomains: number;
+  private readonly maxDomainDetectors: number;
+  private domainDetectors = 0;
+  private readonly domainIdleMs: number;
   private readonly ringUnits: number;
   private readonly ringMs: number;
   private readonly defaultPrior: number;
@@ -213,7 +227,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0 };
+  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0, domainsIdled: 0 };
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,
@@ -222,6 +236,8 @@ export class OnsetEngine {
     this.cfg = options.detector ?? DEFAULT_DETECTOR;
     this.unitWindowMs = options.unitWindowMs ?? 60_000;
     this.maxDomains = options.maxDomains ?? 20_000;
+    this.maxDomainDetectors = options.maxDomainDetectors ?? 2 * this.maxDomains;
+    this.domainIdleMs = options.domainIdleMs ?? 24 * 3_600_000;
     this.ringUnits = options.ringUnits ?? 500_000;
     this.ringMs = options.ringMs ?? 60 * 60_000;
     this.defaultPrior = options.defaultPrior ?? 0.005;
@@ -234,11 +250,11 @@ export class OnsetEngine {
    * (pending by the unit window, decided 500,000, ring `ringUnits`/`ringMs`, domain series
    * `maxDomains`, their detectors by the subtypes failing now; see the README's limits).
    */
-  state(): { pendingUnits: number; decidedKeys: number; ringUnits: number; domainSeries: number; detectors: number } {
+  state(): { pendingUnits: number; decidedKeys: number; ringUnits: number; domainSeries: number; domainDetectors: number; detectors: number } {
     let detectors = this.global.detectors.size + this.plain.size + (this.other?.detectors.size ?? 0);
     for (const s of this.providers.values()) detectors += s.detectors.size;
     for (const s of this.domains.values()) detectors += s.detectors.size;
-    return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, detectors };
+    return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, domainDetectors: this.domainDetectors, detectors };
   }
 
   /** One delivery attempt (outbound). Attempts without a time cannot be placed and are ignored. */
@@ -427,6 +443,25 @@ export class OnsetEngine {
     }
   }
 
+  /** Drops the least recently seen domain series and its detectors. */
+  private evictOldestDomain(): void {
+    const [key, series] = this.domains.entries().next().value as [string, Series];
+    this.domains.delete(key);
+    this.domainDetectors -= series.detectors.size;
+    for (const subtype of series.detectors.keys()) this.openOnsets.delete(`${series.key}|subtype=${subtype}`);
+    this.stats.domainsEvicted++;
+  }
+
+  /** Domain series in least-recently-seen order: those idle for `domainIdleMs` leave. */
+  private evictIdleDomains(now: number): void {
+    for (;;) {
+      const head = this.domains.values().next();
+      if (head.done === true || head.value.decayedTo >= now - this.domainIdleMs) return;
+      this.evictOldestDomain();
+      this.stats.domainsIdled++;
+    }
+  }
+
   private newSeries(level: SeriesLevel, key: string, provider: string | null, domain: string | null, t: number): Series {
     // Series live for hours: their strings must not keep the log lines they came from.
     return { level, key: detach(key), provider: provider === null ? null : detach(provider), domain: domain === null ? null : detach(domain), startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
@@ -450,8 +485,7 @@ export class OnsetEngine {
           if (this.other === null) this.other = this.newSeries('rcpt_domain', 'rcpt_domain=(other)', null, '(other)', u.t);
           return [this.global, p, this.other];
         }
-        this.domains.delete(this.domains.keys().next().value as string);
-        this.stats.domainsEvicted++;
+        this.evictOldestDomain();
       }
       d = this.newSeries('rcpt_domain', `rcpt_domain=${u.domain}`, u.provider, u.domain, u.t);
       this.domains.set(u.domain, d);
@@ -469,6 +503,7 @@ export class OnsetEngine {
       this.lastWatchMinute = minute;
       this.watchBuckets.push({ minute, n: 0, recent: true, counts: new Map(WATCHED.map((a) => [a, new Map()])) });
       this.trimWatch(minute);
+      this.evictIdleDomains(u.t);
     }
     const bucket = this.watchBuckets[this.watchBuckets.length - 1]!;
     bucket.n++;
@@ -514,6 +549,11 @@ export class OnsetEngine {
         const det = new BernoulliCusumBank(s.startedAt, { rate: prior, weight: Math.max(50, 5 / prior) }, this.cfg);
         det.seedUnits(s.units - 1, u.t);
         s.detectors.set(u.subtype, det);
+        if (level === 2 && ++this.domainDetectors > this.maxDomainDetectors) {
+          // Over the detector budget: the least recently seen domains leave (never this one, which
+          // was just seen and so is the most recent).
+          while (this.domainDetectors > this.maxDomainDetectors && this.domains.size > 1) this.evictOldestDomain();
+        }
       }
       for (const [subtype, det] of s.detectors) {
         const y = u.subtype === subtype ? 1 : 0;
@@ -532,6 +572,7 @@ export class OnsetEngine {
         if (level === 0) this.watchMix(s, subtype, u, y);
         else if (level === 2 && y === 0 && det.atRest(u.t)) {
           s.detectors.delete(subtype);
+          this.domainDetectors--;
           this.stats.detectorsRetired++;
         }
       }

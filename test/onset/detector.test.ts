@@ -25,6 +25,32 @@ function warmed(p0 = 0.005, perMinute = 100, minutes = 180) {
 }
 
 describe('BernoulliCusumBank', () => {
+  it('is at rest only when a new detector would know as much: CUSUMs at zero, no incident, failures lost in the prior', () => {
+    // A busy domain's one failure: once its CUSUMs are back at zero it is noise against a 1,000-unit prior.
+    const d = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
+    d.seedUnits(500, START);
+    let t = START;
+    d.observe(t, 1, 'a@x.example');
+    expect(d.atRest(t)).toBe(false); // evidence building
+    while (d.evidence > 0) d.observe((t += 1000), 0, null);
+    expect(d.atRest(t)).toBe(true);
+    // Three failures in a few hundred units are not noise: the baseline remembers them.
+    const e = new BernoulliCusumBank(START, { rate: 0.005, weight: 1000 });
+    e.seedUnits(500, START);
+    t = START;
+    for (let i = 0; i < 3; i++) e.observe((t += 1000), 1, `r${i}@x.example`);
+    while (e.evidence > 0) e.observe((t += 1000), 0, null);
+    expect(e.atRest(t)).toBe(false);
+    // In an incident (after an onset), never at rest.
+    const { d: w, t: t0 } = warmed();
+    let u = t0;
+    let alarmed = false;
+    for (let i = 0; i < 2000 && !alarmed; i++) alarmed = w.observe((u += 600), i % 5 === 0 ? 1 : 0, `r${i}@x.example`)?.kind === 'onset';
+    expect(alarmed).toBe(true);
+    expect(w.inIncident).toBe(true);
+    expect(w.atRest(u)).toBe(false);
+  });
+
   it('adds ln(p1/p0) for a failure and ln((1-p1)/(1-p0)) for a success, never going below 0', () => {
     const { d, t } = warmed();
     const p0 = d.rate();

@@ -145,6 +145,40 @@ describe('OnsetEngine', () => {
     expect(records.some((x) => x.series.recipientDomain === 'small.example')).toBe(true);
   });
 
+  it('keeps domain detectors within their budget (the least recently seen domains leave), without losing a busy domain\'s onset', () => {
+    const records: OnsetRecord[] = [];
+    const engine = new OnsetEngine((x) => records.push(x), { maxDomains: 400, maxDomainDetectors: 100 });
+    const r = rng(33);
+    let id = 0;
+    const SUBTYPE_REPLIES = [DMARC, '550 5.1.1 <x@y>: Recipient address rejected: User unknown', '550 5.7.1 Service unavailable; Client host [192.0.2.21] blocked using zen.example.net', '552 5.2.2 Mailbox full'];
+    let most = 0;
+    for (let m = 0; m < 8 * 60; m++) {
+      for (let i = 0; i < 120; i++) {
+        const t = START + m * MIN + i * 500;
+        // Half the mail to one busy domain (a DMARC step at 7 h), the rest to 300 domains that fail
+        // now and then with one of four causes: each failure makes a detector.
+        const busy = i % 2 === 0;
+        const domain = busy ? 'gmail.example' : `d${Math.floor(r() * 300)}.example`;
+        const fails = busy ? r() < (m >= 7 * 60 ? 0.08 : 0.005) : r() < 0.03;
+        const reply = busy ? DMARC : SUBTYPE_REPLIES[Math.floor(r() * 4)]!;
+        engine.attempt({
+          timeMs: t, mtaHost: 'mx1', messageKey: `Q${(id++).toString(16)}`, recipient: `u${Math.floor(r() * 1e7)}@${domain}`, recipientDomain: domain,
+          status: fails ? 'bounced' : 'sent', code: fails ? Number(reply.slice(0, 3)) : 250, enhancedStatus: null, reply: fails ? reply : '250 ok',
+          stage: 'rcpt', remoteHost: 'mx1.old.example', remoteIp: '192.0.2.50', sender: 'noreply@example.com', clientIp: '192.0.2.21',
+        });
+      }
+      const st = engine.state();
+      expect(st.detectors).toBeGreaterThanOrEqual(st.domainDetectors);
+      most = Math.max(most, st.domainDetectors);
+    }
+    engine.flush();
+    expect(engine.stats.domainsEvicted).toBeGreaterThan(0);
+    expect(most).toBe(100);
+    const gmail = records.find((x) => x.type === 'onset' && x.series.recipientDomain === 'gmail.example');
+    expect(gmail, 'the busy domain, always the most recently seen, keeps its series').toBeDefined();
+    expect(Date.parse(gmail!.detectedAt)).toBeGreaterThanOrEqual(START + 7 * 60 * MIN);
+  });
+
   it('groups onsets with one cause into one incident record listing them', () => {
     const T = 8 * 60 + 7;
     const records = run({ seed: 3, minutes: T + 60, domains: { 'gmail.example': 100, 'yahoo.example': 60, 'outlook.example': 20 }, p0: 0.005, change: { atMinute: T, domain: 'gmail.example', domains: ['yahoo.example'], p1: 0.08 } });

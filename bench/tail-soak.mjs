@@ -48,7 +48,7 @@ const log = path.join(dir, 'mail.log');
 writeFileSync(log, '');
 const tail = spawn(
   process.execPath,
-  [path.join(root, 'dist/src/cli.js'), 'tail', `${dir}/mail.log*`, '--state', path.join(dir, 'state.json'), '--from-beginning', '--summary-every', `${Math.max(250, Math.round(HOUR_MS / 3))}ms`, '--records', 'onsets', '--codes', '5xx', '--year', '2024', '-q', ...(process.env.SOAK_ARGS ?? '').split(' ').filter(Boolean)],
+  [path.join(root, 'dist/src/cli.js'), 'tail', `${dir}/mail.log*`, '-o', 'records', '--state', path.join(dir, 'state.json'), '--from-beginning', '--summary-every', `${Math.max(250, Math.round(HOUR_MS / 3))}ms`, '--records', 'onsets', '--codes', '5xx', '--year', '2024', '-q', ...(process.env.SOAK_ARGS ?? '').split(' ').filter(Boolean)],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TZ: 'UTC', ...(HEAP_CAP ? { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP}` } : {}) } },
 );
 let buffered = '';

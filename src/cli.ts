@@ -18,9 +18,11 @@ import { expandGlob } from './input/glob.js';
 import { resolveInputs } from './input/resolve.js';
 import { classify } from './classify/classify.js';
 import { renderExplanation } from './output/explain.js';
+import type { DeliveryAttempt } from './model/event.js';
 import type { Stage } from './model/records.js';
 import type { Format } from './model/parser.js';
-import { eventLine } from './output/ndjson.js';
+import { DocWriter, parseRecords } from './output/docs.js';
+import { parseRedact, Redactor } from './output/redact.js';
 import { renderText } from './output/text.js';
 import { OutputWriter } from './output/writer.js';
 import { liveEventLine, liveOnsetLine, liveSummaryLine } from './output/live.js';
@@ -42,7 +44,7 @@ export interface CliIo {
   control?: LiveControl;
 }
 
-type OutputFormat = 'text' | 'json' | 'ndjson';
+type OutputFormat = 'text' | 'json' | 'ndjson' | 'records';
 
 /** The package root: where package.json and samples/ live, from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -101,8 +103,18 @@ interface AnalyzeArgs {
   maxRows: number;
   quiet: boolean;
   onsets: boolean;
-  records: 'all' | 'events' | 'onsets';
+  records: string;
+  ecs: boolean;
+  redact: string[];
+  redactSalt?: string;
   strict: boolean;
+}
+
+/** `--redact` and its salt (`--redact-salt`, else MTA550_REDACT_SALT): null when nothing is redacted. */
+function redactorFor(args: { redact: string[]; redactSalt?: string }): Redactor | null {
+  const modes = parseRedact(args.redact);
+  if (modes.size === 0) return null;
+  return new Redactor(modes, args.redactSalt ?? process.env.MTA550_REDACT_SALT ?? '');
 }
 
 async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
@@ -127,6 +139,10 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
       }
     }
   }
+  const kinds = parseRecords(args.records);
+  const redactor = redactorFor(args);
+  const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat', redactor);
+  const lines = output === 'ndjson' || output === 'records';
   const sources = await resolveInputs(inputArgs);
   const out = new OutputWriter(io.stdout);
   const report = new ReportBuilder(codes.items);
@@ -145,18 +161,24 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
     {
       event(e) {
         report.event(e);
-        if (output === 'ndjson' && args.records !== 'onsets') return out.write(eventLine(e));
+        if (lines && kinds.has('events')) return out.write(docs.event(e));
       },
       outcome: (domain, status) => report.outcome(domain, status),
       unit: (u) => report.unit(u),
       onset(r) {
         report.onset(r);
-        if (output === 'ndjson' && args.records !== 'events') return out.write(JSON.stringify(r) + '\n');
+        if (lines && kinds.has('onsets')) return out.write(docs.onset(r));
       },
+      ...(lines && kinds.has('attempts') ? { attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => out.write(docs.attempt(a, from)) } : {}),
     },
   );
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
   const built = report.build(result.inputs, result.correlation);
+  if (redactor !== null) {
+    built.groups = built.groups.map((g) => redactor.group(g));
+    built.onsets = built.onsets.map((r) => redactor.onset(r));
+  }
+  if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
   if (output === 'text') await out.write(renderText(built, { width: io.columns ?? 120, maxRows: args.maxRows }));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
   else if (!args.quiet && io.stderrIsTTY) io.stderr.write(unparsedSummary(result, result.eventsEmitted));
@@ -183,7 +205,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
 }
 
 interface TailArgs extends Omit<AnalyzeArgs, 'maxRows' | 'output'> {
-  output?: 'text' | 'ndjson';
+  output?: 'text' | 'ndjson' | 'records';
   state?: string;
   fromBeginning: boolean;
   pollInterval: string;
@@ -206,6 +228,8 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Pro
   const summaryEveryMs = args.summaryEvery === undefined ? undefined : parseDuration(args.summaryEvery, '--summary-every');
   if (pollMs < 10) throw new Mta550Error('usage', '--poll-interval must be at least 10ms');
   const output = args.output ?? 'ndjson';
+  const kinds = parseRecords(args.records, ['events', 'onsets', 'attempts']);
+  const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat', redactorFor(args));
   const out = new OutputWriter(io.stdout);
   const width = io.columns ?? 160;
   const result = await runLive(
@@ -231,16 +255,17 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Pro
     },
     {
       event(e) {
-        if (args.records === 'onsets') return;
-        return out.write(output === 'text' ? liveEventLine(e, width) : eventLine(e));
+        if (!kinds.has('events')) return;
+        return out.write(output === 'text' ? liveEventLine(e, width) : docs.event(e));
       },
       outcome: () => undefined,
       onset(r) {
-        if (args.records === 'events') return;
-        return out.write(output === 'text' ? liveOnsetLine(r) : JSON.stringify(r) + '\n');
+        if (!kinds.has('onsets')) return;
+        return out.write(output === 'text' ? liveOnsetLine(r) : docs.onset(r));
       },
+      ...(output !== 'text' && kinds.has('attempts') ? { attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => out.write(docs.attempt(a, from)) } : {}),
       summary(sm) {
-        return out.write(output === 'text' ? liveSummaryLine(sm) : JSON.stringify(sm) + '\n');
+        return out.write(output === 'text' ? liveSummaryLine(sm) : docs.summary(sm));
       },
       flush: () => out.end(),
     },
@@ -348,8 +373,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .option('output', {
             alias: 'o',
-            describe: 'text (a report), json (the report as JSON) or ndjson (one event per line) [default: text on a terminal, else ndjson]',
-            choices: ['text', 'json', 'ndjson'] as const,
+            describe:
+              'text (a report), json (the report as JSON), ndjson (one ECS document per line; --ecs=false: flat) or records (mta550\'s own record shape) [default: text on a terminal, else ndjson]',
+            choices: ['text', 'json', 'ndjson', 'records'] as const,
           })
           .option('format', {
             describe: 'Read every input as this format [default: chosen per input from its first lines]',
@@ -375,9 +401,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             default: true,
           })
           .option('records', {
-            describe: 'With --output ndjson: which records to write (rejection events, onset/recovery records, or both)',
-            choices: ['all', 'events', 'onsets'] as const,
-            default: 'all' as const,
+            describe: 'With --output ndjson or records: which records to write, comma-separated: events, onsets, groups (summaries at the end), attempts (every delivery attempt, for mta550 aggregate); all = events,onsets,groups',
+            type: 'string',
+            default: 'all',
+          })
+          .option('ecs', {
+            describe: 'With --output ndjson: ECS documents (nested); --ecs=false writes the same content flat, with dotted keys',
+            type: 'boolean',
+            default: true,
+          })
+          .option('redact', {
+            describe: 'Hash or remove personal data in every record: local-parts, addresses, subjects (comma-separated or repeated)',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('redact-salt', {
+            describe: 'Salt of the --redact hashes (default: MTA550_REDACT_SALT, else none)',
+            type: 'string',
           })
           .option('strict', {
             describe: 'Exit with code 3 when any line is malformed (the output is still written)',
@@ -397,7 +438,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .example('$0 analyze /var/log/mail.log', 'Report on the live mail log')
           .example("$0 analyze '/var/log/mail.log*' --codes 5xx", 'Every 5xx in the rotated set, oldest first')
-          .example('$0 analyze mail.log --output ndjson | jq .recipient', 'One JSON event per line'),
+          .example("$0 analyze mail.log --output ndjson | jq '.email.to.address[0]'", 'One ECS document per line'),
       (args) => {
         const a = args as unknown as AnalyzeArgs;
         result = analyzeCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
@@ -425,14 +466,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .option('output', {
             alias: 'o',
-            describe: 'ndjson (one record per line) or text (one readable line per event)',
-            choices: ['ndjson', 'text'] as const,
+            describe: 'ndjson (one ECS document per line; --ecs=false: flat), records (mta550\'s own record shape) or text (one readable line per event)',
+            choices: ['ndjson', 'records', 'text'] as const,
             default: 'ndjson' as const,
           })
           .option('records', {
-            describe: 'Which records to write: rejection events, onset records, or both',
-            choices: ['all', 'events', 'onsets'] as const,
-            default: 'all' as const,
+            describe: 'Which records to write, comma-separated: events, onsets, attempts (every delivery attempt, for mta550 aggregate); all = events,onsets',
+            type: 'string',
+            default: 'all',
+          })
+          .option('ecs', {
+            describe: 'With --output ndjson: ECS documents (nested); --ecs=false writes the same content flat, with dotted keys',
+            type: 'boolean',
+            default: true,
+          })
+          .option('redact', {
+            describe: 'Hash or remove personal data in every record: local-parts, addresses, subjects',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('redact-salt', {
+            describe: 'Salt of the --redact hashes (default: MTA550_REDACT_SALT, else none)',
+            type: 'string',
           })
           .option('summary-every', {
             describe: 'Write a summary record this often (e.g. 5m)',

@@ -85,6 +85,8 @@ export interface PipelineConsumer {
   onset?(record: OnsetRecord): void | Promise<void>;
   /** A decided delivery unit (one message x recipient domain): the denominators of rates. */
   unit?(unit: DeliveryUnit): void;
+  /** Every delivery attempt, whatever its outcome, with the input it came from (`--records attempts`). */
+  attempt?(attempt: DeliveryAttempt, from: { format: Format; path: string }): void | Promise<void>;
 }
 
 export interface PipelineOptions {
@@ -220,7 +222,7 @@ export class Channel {
   }
 }
 
-type Queued = { kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord };
+type Queued = { kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRecord } | { kind: 'attempt'; a: DeliveryAttempt; from: { format: Format; path: string } };
 
 export class Pipeline {
   private readonly queue: Queued[] = [];
@@ -233,6 +235,8 @@ export class Pipeline {
   private eventsEmitted = 0;
   /** Latest log time handled, for advancing onset detection while a live log is quiet. */
   private latestMs = -Infinity;
+  /** The channel whose lines are being handled (attempts are attributed to it). */
+  private current: Channel | null = null;
   stopped = false;
   interrupted = false;
 
@@ -268,7 +272,15 @@ export class Pipeline {
         this.queue.push({ kind: 'event', e });
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
-      ...(this.engine === null ? {} : { attempt: (a: DeliveryAttempt) => this.engine!.attempt(a) }),
+      ...(this.engine === null && consumer.attempt === undefined
+        ? {}
+        : {
+            attempt: (a: DeliveryAttempt) => {
+              this.engine?.attempt(a);
+              const ch = this.current;
+              if (consumer.attempt !== undefined && ch !== null) this.queue.push({ kind: 'attempt', a, from: { format: ch.parser?.format ?? 'postfix', path: ch.path } });
+            },
+          }),
     };
   }
 
@@ -374,6 +386,7 @@ export class Pipeline {
     const summary = ch.summary;
     summary.lines++;
     ch.identity = identity;
+    this.current = ch;
     if (line.truncated) summary.truncated++;
     if (line.text.includes('\ufffd')) summary.invalidUtf8++;
     if (ch.unwrapper === null || ch.unwrapper === undefined) {
@@ -445,8 +458,10 @@ export class Pipeline {
       if (item.kind === 'event') {
         this.eventsEmitted++;
         p = this.consumer.event(item.e);
-      } else {
+      } else if (item.kind === 'onset') {
         p = this.consumer.onset?.(item.r);
+      } else {
+        p = this.consumer.attempt?.(item.a, item.from);
       }
       if (p !== undefined) await p;
     }

@@ -47,33 +47,36 @@ describe('mta550 analyze (built CLI)', () => {
   it('writes NDJSON when stdout is not a terminal', () => {
     const r = run(['analyze', path.join(tmp, 'mail.log'), '--year', '2024']);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { recipient: string; code: number });
-    expect(events.map((e) => [e.recipient, e.code])).toEqual([['dave@example.net', 550]]);
+    // ECS documents: the rejection, then the summary of its group.
+    const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email?: { to: { address: string[] } }; event: { code?: string; kind: string }; mta550: { record: string } });
+    const events = docs.filter((d) => d.mta550.record === 'rejection');
+    expect(events.map((e) => [e.email!.to.address[0], e.event.code])).toEqual([['dave@example.net', '550']]);
+    expect(docs.map((d) => `${d.event.kind} ${d.mta550.record}`)).toEqual(['event rejection', 'metric group']);
     expect(r.stderr).toBe(''); // the line accounting goes to stderr only when it is a terminal
   });
 
   it('widens to every 5xx with --codes 5xx', () => {
-    const r = run(['analyze', path.join(tmp, 'mail.log'), '--codes', '5xx', '-o', 'ndjson', '-q']);
+    const r = run(['analyze', path.join(tmp, 'mail.log'), '--codes', '5xx', '-o', 'records', '--records', 'events', '-q']);
     expect(r.stdout.trim().split('\n')).toHaveLength(2);
     expect(r.stderr).toBe('');
   });
 
   it('reads gzip by content, and equal events come from the plain and the gzipped file', () => {
-    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'ndjson', '--year', '2024', '-q']);
-    const gz = run(['analyze', path.join(tmp, 'mail.log.1.gz'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'records', '--year', '2024', '-q']);
+    const gz = run(['analyze', path.join(tmp, 'mail.log.1.gz'), '-o', 'records', '--year', '2024', '-q']);
     const strip = (s: string) => s.trim().split('\n').map((l) => {
       const { source, ...rest } = JSON.parse(l) as { source: { file: string } };
       return { ...rest, source: { ...source, file: null } };
     });
     // Same content, same identity and offsets: the rotated, compressed copy keeps its event ids.
     expect(strip(gz.stdout)).toEqual(strip(plain.stdout));
-    const piped = run(['analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], LOG);
+    const piped = run(['analyze', '-', '-o', 'records', '--year', '2024', '-q'], LOG);
     expect(strip(piped.stdout)).toEqual(strip(plain.stdout));
   });
 
   it('reads - (standard input), plain or gzipped', () => {
-    expect(run(['analyze', '-', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"recipient":"dave@example.net"');
-    expect(run(['analyze', '-', '-o', 'ndjson', '-q'], gzipSync(LOG)).stdout).toContain('"recipient":"dave@example.net"');
+    expect(run(['analyze', '-', '-o', 'records', '-q'], LOG).stdout).toContain('"recipient":"dave@example.net"');
+    expect(run(['analyze', '-', '-o', 'records', '-q'], gzipSync(LOG)).stdout).toContain('"recipient":"dave@example.net"');
   });
 
   it('reads - among named files (stdin last)', () => {
@@ -82,7 +85,7 @@ describe('mta550 analyze (built CLI)', () => {
   });
 
   it('reads piped standard input when no input is named', () => {
-    expect(run(['analyze', '-o', 'ndjson', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4,"offset":302,');
+    expect(run(['analyze', '-o', 'records', '-q'], LOG).stdout).toContain('"source":{"format":"postfix","file":"-","line":4,"offset":302,');
   });
 
   it('prints the text report with --output text', () => {
@@ -107,12 +110,12 @@ describe('mta550 analyze (built CLI)', () => {
   });
 
   it.each(['bz2', 'xz', 'zst'])('reads a .%s file (by content, through the system tool) with the same event ids', (ext) => {
-    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'ndjson', '--year', '2024', '-q']);
-    const packed = run(['analyze', path.join(tmp, `mail.log.3.${ext}`), '-o', 'ndjson', '--year', '2024', '-q']);
+    const plain = run(['analyze', path.join(tmp, 'mail.log'), '-o', 'records', '--year', '2024', '-q']);
+    const packed = run(['analyze', path.join(tmp, `mail.log.3.${ext}`), '-o', 'records', '--year', '2024', '-q']);
     expect(packed.code).toBe(0);
     const ids = (s: string) => s.trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids(packed.stdout)).toEqual(ids(plain.stdout));
-    const piped = run(['analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], readFileSync(path.join(tmp, `mail.log.3.${ext}`)));
+    const piped = run(['analyze', '-', '-o', 'records', '--year', '2024', '-q'], readFileSync(path.join(tmp, `mail.log.3.${ext}`)));
     expect(ids(piped.stdout)).toEqual(ids(plain.stdout));
   });
 
@@ -123,7 +126,7 @@ describe('mta550 analyze (built CLI)', () => {
   });
 
   it('reads everything before the damage of a corrupt or truncated file, then exits 1 with one message', () => {
-    const bz = run(['analyze', path.join(tmp, 'broken.log.bz2'), path.join(tmp, 'mail.log'), '-o', 'ndjson', '-q']);
+    const bz = run(['analyze', path.join(tmp, 'broken.log.bz2'), path.join(tmp, 'mail.log'), '-o', 'records', '-q']);
     expect(bz.code).toBe(1);
     expect(bz.stderr).toMatch(/^mta550: cannot read .*broken\.log\.bz2: bzip2 -dc failed/);
     expect(bz.stdout).toContain('"recipient":"dave@example.net"'); // the other input was still read
@@ -169,7 +172,7 @@ describe('mta550 analyze (built CLI)', () => {
     ]);
     expect(stderr).toBe('');
     const [first, status] = stdout.trim().split('\n');
-    expect(JSON.parse(first!)).toMatchObject({ recipient: 'dave@example.net' });
+    expect(JSON.parse(first!)).toMatchObject({ email: { to: { address: ['dave@example.net'] } } });
     expect(status).toBe('status=0');
   });
 
@@ -177,7 +180,7 @@ describe('mta550 analyze (built CLI)', () => {
     const { stdout, stderr } = await exec('bash', ['-c', `set -o pipefail; node ${JSON.stringify(CLI)} analyze samples/postfix/*.log --output ndjson | head -1; echo "status=$?"`]);
     expect(stderr).toBe('');
     const [first, status] = stdout.trim().split('\n');
-    expect(JSON.parse(first!)).toHaveProperty('recipient');
+    expect(JSON.parse(first!)).toHaveProperty('email.to.address');
     expect(status).toBe('status=0');
   });
 
@@ -196,7 +199,7 @@ describe('mta550 analyze (built CLI)', () => {
     const lines = LOG.split('\n');
     writeFileSync(path.join(dir, 'mail.log.1'), lines.slice(0, 3).join('\n') + '\n');
     writeFileSync(path.join(dir, 'mail.log'), lines.slice(3).join('\n'));
-    const r = run(['analyze', path.join(dir, 'mail.log'), path.join(dir, 'mail.log.1'), '-o', 'ndjson', '--year', '2024', '-q']);
+    const r = run(['analyze', path.join(dir, 'mail.log'), path.join(dir, 'mail.log.1'), '-o', 'records', '--records', 'events', '--year', '2024', '-q']);
     const e = JSON.parse(r.stdout.trim()) as { messageId: string; sender: string; message: { complete: boolean } };
     expect(e).toMatchObject({ messageId: '20240311081540.7f3a@example.com', sender: 'alice@example.com', message: { complete: true } });
   });
@@ -223,12 +226,12 @@ describe('mta550 analyze (built CLI)', () => {
 
   it('writes only onset records with --records onsets, and none with --no-onsets', () => {
     const sample = 'samples/postfix/013-dmarc-after-relay-change.log.gz';
-    const onsets = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets']);
+    const onsets = run(['analyze', sample, '--year', '2024', '-o', 'records', '--records', 'onsets']);
     const records = onsets.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     expect(records.length).toBeGreaterThan(0);
     expect(new Set(records.map((r) => r.type))).toEqual(new Set(['onset', 'attribute_change', 'incident', 'new_series_elevated', 'recovery']));
-    expect(run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'onsets', '--no-onsets']).stdout).toBe('');
-    const events = run(['analyze', sample, '--year', '2024', '-o', 'ndjson', '--records', 'events']).stdout.trim().split('\n');
+    expect(run(['analyze', sample, '--year', '2024', '-o', 'records', '--records', 'onsets', '--no-onsets']).stdout).toBe('');
+    const events = run(['analyze', sample, '--year', '2024', '-o', 'records', '--records', 'events']).stdout.trim().split('\n');
     expect(events.every((l) => !('type' in (JSON.parse(l) as object)))).toBe(true);
   });
 

@@ -34,7 +34,7 @@ for (const dir of FORMAT_DIRS) {
       const golden = file.replace(/\.log(\.gz)?$/, '.expected.ndjson');
       const argsFile = file.replace(/\.log(\.gz)?$/, '.args');
       const extra = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
-      const { code, stdout, stderr } = await runCli(['analyze', file, '--output', 'ndjson', '--year', '2024', '--quiet', ...extra]);
+      const { code, stdout, stderr } = await runCli(['analyze', file, '--output', 'records', ...(extra.includes('--records') ? [] : ['--records', 'events,onsets']), '--year', '2024', '--quiet', ...extra]);
       expect(stderr).toBe('');
       expect(code).toBe(0);
       if (update) writeFileSync(golden, stdout);
@@ -53,7 +53,7 @@ describe('negative samples (samples/_negative): no events', () => {
     expect(files.length).toBeGreaterThan(0);
   });
   it.each(files)('%s', async (f) => {
-    const { code, stdout } = await runCli(['analyze', path.join(dir, f), '--output', 'ndjson', '--codes', '5xx', '--quiet']);
+    const { code, stdout } = await runCli(['analyze', path.join(dir, f), '--output', 'records', '--records', 'events,onsets', '--codes', '5xx', '--quiet']);
     expect(code).toBe(0);
     expect(stdout).toBe('');
   });

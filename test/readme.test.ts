@@ -190,7 +190,7 @@ describe('README commands', () => {
     const r = await runLongRunning(exec);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('mta550:') && !l.includes('event(s) written'))).toEqual([]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('"recipient":"dave.lee@example.org"');
+    expect(r.stdout).toContain('"to":{"address":["dave.lee@example.org"]}');
     expect(r.stdout).toMatch(/"type":"summary"/);
     expect(readFileSync(path.join(sandbox, 'lib', 'mta550', 'state.json'), 'utf8')).toContain('"version":1');
   }, 20_000);

@@ -110,7 +110,7 @@ beforeAll(async () => {
 }, 400_000);
 
 const onsets = (file: string): OnsetRecord[] =>
-  execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--records', 'onsets', '--quiet'], { encoding: 'utf8' })
+  execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'records', '--records', 'onsets', '--quiet'], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as OnsetRecord);

@@ -152,7 +152,7 @@ export function startTail(
   files: readonly string[],
   records: 'events' | 'onsets' = 'events',
 ): { stop: () => Promise<{ code: number | null; events: RejectionEvent[]; stderr: string }> } {
-  const child = spawn(process.execPath, [CLI, 'tail', ...files, '--from-beginning', '--codes', '5xx', '--records', records, '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
+  const child = spawn(process.execPath, [CLI, 'tail', ...files, '-o', 'records', '--from-beginning', '--codes', '5xx', '--records', records, '--poll-interval', '100ms', '--max-wait', '2s', '-q'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const w = watch(child);
@@ -186,7 +186,7 @@ export function expectMigration(events: RejectionEvent[], migratedAt: number): v
 
 /** mta550's events (NDJSON) and report (JSON) for one log file, from the built CLI. */
 export function analyze(file: string): { events: RejectionEvent[]; report: Report } {
-  const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'ndjson', '--records', 'events', '--quiet'], { encoding: 'utf8' });
+  const ndjson = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'records', '--records', 'events', '--quiet'], { encoding: 'utf8' });
   const json = execFileSync(process.execPath, [CLI, 'analyze', file, '--codes', '5xx', '--output', 'json'], { encoding: 'utf8' });
   return {
     events: ndjson.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RejectionEvent),

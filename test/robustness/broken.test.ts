@@ -67,13 +67,13 @@ describe('broken inputs', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { inputs: InputSummary[]; totals: { events: number } };
     expect(report.inputs[0]).toMatchObject({ invalidUtf8: 1 });
-    expect(run(['analyze', p('latin1.log'), '-o', 'ndjson', '-q']).stdout.trim().split('\n')).toHaveLength(7);
+    expect(run(['analyze', p('latin1.log'), '-o', 'records', '--records', 'events', '-q']).stdout.trim().split('\n')).toHaveLength(7);
   });
 
   it('a binary file given by mistake: skipped with one warning, the other inputs read, exit 0', () => {
     writeFileSync(p('a.out'), Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(4000)]));
     writeFileSync(p('random.bin'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
-    const r = run(['analyze', p('a.out'), p('random.bin'), 'samples/postfix/001-remote-550-providers.log', '-o', 'ndjson', '-q']);
+    const r = run(['analyze', p('a.out'), p('random.bin'), 'samples/postfix/001-remote-550-providers.log', '-o', 'records', '--records', 'events', '-q']);
     expect(r.code).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([`mta550: ${p('a.out')} is not a text file (binary content): skipped`, `mta550: ${p('random.bin')} is not a text file (binary content): skipped`]);
     expect(r.stdout.trim().split('\n')).toHaveLength(7);
@@ -147,9 +147,9 @@ describe('exit codes (README table)', () => {
     expect(run(['analyze', 'samples/postfix/001-remote-550-providers.log', '-q']).code).toBe(0);
     expect(run(['analyze', p('nope.log')]).code).toBe(1);
     expect(run(['analyze', '--codes', 'x']).code).toBe(2);
-    const lenient = run(['analyze', p('mixed.log'), '-o', 'ndjson', '-q']);
+    const lenient = run(['analyze', p('mixed.log'), '-o', 'records', '-q']);
     expect(lenient.code).toBe(0);
-    const strict = run(['analyze', p('mixed.log'), '-o', 'ndjson', '--strict', '-q']);
+    const strict = run(['analyze', p('mixed.log'), '-o', 'records', '--strict', '-q']);
     expect(strict.code).toBe(3);
     expect(strict.stdout).toBe(lenient.stdout); // the output is still written
     expect(strict.stderr).toBe('mta550: --strict: 1 malformed line(s) in 1 input(s) (the report lists the first ones)\n');

@@ -68,7 +68,7 @@ describe('bad values name the option and what it accepts', () => {
     [['analyze', '--year', '12'], /--year: "12" is not a year/],
     [['analyze', '--idle-timeout', 'soon'], /--idle-timeout: "soon" is not a duration \(examples: /],
     [['tail', 'x.log', '--max-wait', 'later'], /--max-wait: "later" is not a duration/],
-    [['tail', 'x.log', '--output', 'json'], /Argument: output, Given: "json", Choices: "ndjson", "text"/],
+    [['tail', 'x.log', '--output', 'json'], /Argument: output, Given: "json", Choices: "ndjson", "records", "text"/],
     [['explain', 'x', '--stage', 'quit'], /Argument: stage, Given: "quit", Choices: /],
     [['analyze', '--bogus'], /Unknown argument: bogus/],
   ])('%j', (args, message) => {

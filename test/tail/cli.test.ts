@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SAMPLE = readFileSync('samples/postfix/001-remote-550-providers.log', 'utf8');
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'tail', ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'tail', ...(args.includes('--output') || args.includes('-o') ? [] : ['-o', 'records']), ...args], { env: { ...process.env, TZ: 'UTC' }, stdio: ['ignore', 'pipe', 'pipe'] });
   return { child, ...watch(child) };
 }
 
@@ -42,8 +42,8 @@ describe('mta550 tail', () => {
   it('gives what analyze gives over the same lines: the same events (ids too) and the same onset records', () => {
     const sample = 'samples/postfix/013-dmarc-after-relay-change.log.gz';
     const text = gunzipSync(readFileSync(sample));
-    const batch = spawnSync(process.execPath, [CLI, 'analyze', '-', '-o', 'ndjson', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
-    const live = spawnSync(process.execPath, [CLI, 'tail', '-', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+    const batch = spawnSync(process.execPath, [CLI, 'analyze', '-', '-o', 'records', '--records', 'events,onsets', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+    const live = spawnSync(process.execPath, [CLI, 'tail', '-', '-o', 'records', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
     expect(live.status).toBe(0);
     const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const b = recs(batch.stdout);

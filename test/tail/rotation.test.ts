@@ -37,7 +37,7 @@ function startTail(run: number, pattern: string): { child: ChildProcess; out: st
   const errFd = openSync(p(`err-${run}.txt`), 'a');
   const child = spawn(
     process.execPath,
-    [CLI, 'tail', pattern, '--state', p('state.json'), '--from-beginning', '--records', 'events', '--no-onsets', '--poll-interval', '50ms', '--max-wait', '1s', '--checkpoint-every', '300ms', '--year', '2024'],
+    [CLI, 'tail', pattern, '-o', 'records', '--state', p('state.json'), '--from-beginning', '--records', 'events', '--no-onsets', '--poll-interval', '50ms', '--max-wait', '1s', '--checkpoint-every', '300ms', '--year', '2024'],
     { stdio: ['ignore', fd, errFd], env: { ...process.env, TZ: 'UTC' } },
   );
   closeSync(fd);

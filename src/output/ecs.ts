@@ -87,7 +87,9 @@ function related(doc: Doc, hosts: (string | null | undefined)[], ips: (string | 
 
 function base(dataset: string, kind: 'event' | 'alert' | 'metric', time: string | null): Doc {
   const doc: Doc = {};
-  if (time !== null) doc['@timestamp'] = time;
+  // ECS requires @timestamp: a line without a time of its own (a header-less excerpt) gets the time
+  // it was read, as ECS advises, and `mta550.time_missing` says so (the record's own time is null).
+  doc['@timestamp'] = time ?? new Date().toISOString();
   put(doc, 'ecs.version', ECS_VERSION);
   put(doc, 'event.kind', kind);
   put(doc, 'event.module', 'mta550');
@@ -172,6 +174,7 @@ export function rejectionToEcs(e: RejectionEvent): Doc {
   const m: Doc = {
     schema: 1,
     record: 'rejection',
+    ...(e.time === null ? { time_missing: true } : {}),
     source: { format: e.source.format, line: e.source.line, offset: e.source.offset, identity: e.source.identity },
     year_source: e.yearSource,
     mta: { program: e.mta.program, daemon: e.mta.daemon },
@@ -223,7 +226,7 @@ export function rejectionFromEcs(input: Doc): RejectionEvent {
   const str = (path: string) => (get(doc, path) as string | undefined) ?? null;
   return {
     id: get(doc, 'event.id') as string,
-    time: (doc['@timestamp'] as string | undefined) ?? null,
+    time: m.time_missing === true ? null : ((doc['@timestamp'] as string | undefined) ?? null),
     yearSource: m.year_source as RejectionEvent['yearSource'],
     source: { format: src.format as RejectionEvent['source']['format'], file: get(doc, 'log.file.path') as string, line: src.line as number, offset: src.offset as number, identity: src.identity as string },
     mta: { host: str('host.name'), program: (mta.program as string | null | undefined) ?? null, daemon: mta.daemon as string },
@@ -294,7 +297,7 @@ export function attemptToEcs(a: DeliveryAttempt, format: string, file: string): 
   put(doc, 'log.file.path', file);
   observer(doc, format, a.mtaHost);
   related(doc, [a.remoteHost, a.mtaHost], [a.remoteIp, a.clientIp]);
-  doc.mta550 = { schema: 1, record: 'delivery', time_ms: a.timeMs, stage: a.stage, code: a.code, sender_present: a.sender !== null };
+  doc.mta550 = { schema: 1, record: 'delivery', ...(a.timeMs === null ? { time_missing: true } : {}), time_ms: a.timeMs, stage: a.stage, code: a.code, sender_present: a.sender !== null };
   return doc;
 }
 

@@ -12,6 +12,7 @@ import split2 from 'split2';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { parseCodes } from './aggregate/codes.js';
+import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
@@ -277,6 +278,51 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Pro
     io.stderr.write(`mta550: tail stopped: ${lines.toLocaleString('en-US')} lines read, ${result.eventsEmitted} event(s) written\n`);
   }
   return EXIT.ok;
+}
+
+interface AggregateArgs {
+  inputs: string[];
+  codes: string;
+  output?: OutputFormat;
+  records: string;
+  ecs: boolean;
+  maxRows: number;
+  quiet: boolean;
+}
+
+/** `mta550 aggregate`: groups and onsets across hosts from the NDJSON their mta550 wrote. */
+async function aggregateCommand(args: AggregateArgs, io: CliIo): Promise<number> {
+  const codes = parseCodes(args.codes);
+  const output: OutputFormat = args.output ?? (io.stdoutIsTTY ? 'text' : 'json');
+  const kinds = parseRecords(args.records, ['onsets', 'groups']);
+  let inputArgs = args.inputs;
+  if (inputArgs.length === 0) {
+    if (!io.stdinHasData) throw new Mta550Error('usage', 'aggregate needs NDJSON from mta550 (files, or - for standard input): mta550 aggregate host1.ndjson host2.ndjson');
+    inputArgs = ['-'];
+  }
+  const sources = await resolveInputs(inputArgs);
+  const { report, counts } = await aggregate(sources, codes, io.stdin);
+  const out = new OutputWriter(io.stdout);
+  if (output === 'text') await out.write(renderText(report, { width: io.columns ?? 120, maxRows: args.maxRows }));
+  else if (output === 'json') await out.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat');
+    if (kinds.has('onsets')) for (const r of report.onsets) await out.write(docs.onset(r));
+    if (kinds.has('groups')) for (const g of report.groups) await out.write(docs.group(g, report.totals.lastSeen));
+  }
+  await out.end();
+  if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
+  if (!args.quiet) {
+    const attempts = counts.reduce((a, c) => a + c.attempts, 0);
+    if (attempts === 0 && report.totals.events > 0) {
+      io.stderr.write('mta550: no delivery attempts in the input: rates and rate onsets need them (write the hosts\' NDJSON with --records events,attempts)\n');
+    }
+    const malformed = report.inputs.reduce((a, i) => a + i.malformed, 0);
+    if (malformed > 0) io.stderr.write(`mta550: ${malformed} line(s) were not mta550 records (the report lists the first ones)\n`);
+  }
+  const failed = report.inputs.filter((i) => i.error !== undefined);
+  for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
+  return failed.length > 0 ? EXIT.runtime : EXIT.ok;
 }
 
 interface ExplainArgs {
@@ -549,6 +595,55 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       (args) => {
         const a = args as unknown as TailArgs;
         result = tailCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, io.control ?? { stop: false, reopen: false, wake: () => undefined });
+      },
+    )
+    .command(
+      'aggregate [inputs..]',
+      "Groups and onsets across hosts, from the NDJSON each host's mta550 wrote (--records events,attempts)",
+      (y) =>
+        y
+          .positional('inputs', {
+            describe: 'NDJSON files of mta550 (ECS, flat or records; .gz too), quoted globs, or - for standard input',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('codes', {
+            describe: 'The reply codes the hosts counted as rejections (for the report heading)',
+            type: 'string',
+            default: '550',
+          })
+          .option('output', {
+            alias: 'o',
+            describe: 'text (the report), json (the report as JSON), ndjson (onset and group ECS documents) or records [default: text on a terminal, else json]',
+            choices: ['text', 'json', 'ndjson', 'records'] as const,
+          })
+          .option('records', {
+            describe: 'With --output ndjson or records: onsets, groups, or all',
+            type: 'string',
+            default: 'all',
+          })
+          .option('ecs', {
+            describe: 'With --output ndjson: ECS documents; --ecs=false writes them flat',
+            type: 'boolean',
+            default: true,
+          })
+          .option('max-rows', {
+            describe: 'Most rows per table in the text report',
+            type: 'number',
+            default: 40,
+          })
+          .option('quiet', {
+            alias: 'q',
+            describe: 'No notes on standard error (errors are still printed)',
+            type: 'boolean',
+            default: false,
+          })
+          .example('$0 aggregate mx1.ndjson mx2.ndjson --output json', 'One report over two hosts')
+          .example('kcat -C -t mta550 -e | $0 aggregate -', 'From a Kafka topic the hosts ship to'),
+      (args) => {
+        const a = args as unknown as AggregateArgs;
+        result = aggregateCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
       },
     )
     .command(

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 
 const CLI = path.resolve('dist/src/cli.js');
 const exec = promisify(execFile);
@@ -53,6 +54,12 @@ describe('mta550 analyze (built CLI)', () => {
     expect(events.map((e) => [e.email!.to.address[0], e.event.code])).toEqual([['dave@example.net', '550']]);
     expect(docs.map((d) => `${d.event.kind} ${d.mta550.record}`)).toEqual(['event rejection', 'metric group']);
     expect(r.stderr).toBe(''); // the line accounting goes to stderr only when it is a terminal
+  });
+
+  it('reads a short standard input that was written and closed at once (nothing lost in sniffing its first bytes)', async () => {
+    const r = await runCli(['analyze', '-', '--output', 'records', '--records', 'events', '--year', '2024', '-q'], LOG);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"recipient":"dave@example.net"');
   });
 
   it('widens to every 5xx with --codes 5xx', () => {

@@ -10,6 +10,7 @@
  * `Buffer.indexOf` finds newlines natively and each line is decoded once. split2 frames the text
  * streams that need no offsets (`explain --lines` on standard input).
  */
+import { detach } from '../model/detach.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
@@ -39,7 +40,7 @@ export interface Line {
  * Concatenating then slicing makes a flat copy.
  */
 export function ownString(s: string): string {
-  return (' ' + s).slice(1);
+  return detach(s);
 }
 
 /**

@@ -141,10 +141,15 @@ async function openStdin(stdin: Readable): Promise<OpenedInput> {
     stdin.on('error', onError);
   });
   if (first === null) return { stream: stdin, mtimeMs: null, compression: null };
-  stdin.unshift(first);
-  for (const t of TOOLS) if (startsWith(first, t.bytes)) return { stream: throughTool(stdin, t, 'standard input'), mtimeMs: null, compression: t.name };
-  if (!isGzip(first)) return { stream: stdin, mtimeMs: null, compression: null };
-  return { stream: gunzip(stdin, 'standard input'), mtimeMs: null, compression: 'gzip' };
+  // The first bytes go in front of the rest through a new stream: unshift() onto a stream that has
+  // just been read to its end loses them (a short input written and ended at once read as empty).
+  const whole = new PassThrough();
+  whole.write(first);
+  stdin.on('error', (e) => whole.destroy(readError('standard input', e)));
+  stdin.pipe(whole);
+  for (const t of TOOLS) if (startsWith(first, t.bytes)) return { stream: throughTool(whole, t, 'standard input'), mtimeMs: null, compression: t.name };
+  if (!isGzip(first)) return { stream: whole, mtimeMs: null, compression: null };
+  return { stream: gunzip(whole, 'standard input'), mtimeMs: null, compression: 'gzip' };
 }
 
 /** Magic numbers of files people give by mistake (ELF, PNG, JPEG, PDF, ZIP, 7z, SQLite). */

@@ -18,10 +18,58 @@ import type { OnsetRecord } from '../onset/engine.js';
 export type RedactMode = 'local-parts' | 'addresses' | 'subjects';
 export const REDACT_MODES: readonly RedactMode[] = ['local-parts', 'addresses', 'subjects'];
 
-/** An address inside free text: a local part and a dotted domain, as mail logs write them. */
-const ADDRESS_IN_TEXT = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
-const POSTFIX_SUBJECT = /(\bSubject:)[^\n]*?(?= from [^\s\[]*\[[^\]]*\];|$)/gi;
-const EXIM_SUBJECT = /\bT="(?:[^"\\]|\\.)*"/g;
+const LOCAL_CHARS = new Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-");
+const DOMAIN_CHARS = new Set('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-');
+
+/**
+ * Replaces each address inside free text (a local part, `@`, a dotted domain, as mail logs write
+ * them). A scan around each `@` rather than a regex: linear in the text whatever it holds.
+ */
+function replaceAddresses(s: string, f: (address: string) => string): string {
+  let out = '';
+  let from = 0;
+  for (let at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
+    if (at < from) continue;
+    let a = at;
+    while (a > from && LOCAL_CHARS.has(s[a - 1]!)) a--;
+    let b = at + 1;
+    while (b < s.length && DOMAIN_CHARS.has(s[b]!)) b++;
+    while (b > at + 1 && (s[b - 1] === '.' || s[b - 1] === '-')) b--; // a sentence's full stop
+    const domain = s.slice(at + 1, b);
+    if (a === at || !domain.includes('.')) continue;
+    out += s.slice(from, a) + f(s.slice(a, b));
+    from = b;
+  }
+  return out + s.slice(from);
+}
+
+/** Postfix header/body check lines: `Subject: ... from host[ip];` (or to the end); Exim's `T="..."`. */
+function removeSubjects(s: string): string {
+  let out = s;
+  const lower = out.toLowerCase();
+  const i = lower.indexOf('subject:');
+  if (i >= 0) {
+    const start = i + 'subject:'.length;
+    // The check line goes on with ` from client[ip]; from=<...>`: keep that part.
+    let end = out.length;
+    for (let j = out.indexOf(' from ', start); j >= 0; j = out.indexOf(' from ', j + 1)) {
+      const close = out.indexOf('];', j);
+      const open = out.indexOf('[', j);
+      if (open >= 0 && close > open && !out.slice(j + 6, open).includes(' ')) {
+        end = j;
+        break;
+      }
+    }
+    out = `${out.slice(0, start)} [redacted]${out.slice(end)}`;
+  }
+  const t = out.indexOf(' T="');
+  if (t >= 0) {
+    let k = t + 4;
+    while (k < out.length && out[k] !== '"') k += out[k] === '\\' ? 2 : 1;
+    out = `${out.slice(0, t)} T="[redacted]"${out.slice(Math.min(out.length, k + 1))}`;
+  }
+  return out;
+}
 
 export function parseRedact(values: readonly string[]): Set<RedactMode> {
   const out = new Set<RedactMode>();
@@ -68,8 +116,8 @@ export class Redactor {
   text(s: string | null): string | null {
     if (s === null) return s;
     let out = s;
-    if (this.modes.has('addresses') || this.modes.has('local-parts')) out = out.replace(ADDRESS_IN_TEXT, (m) => this.address(m));
-    if (this.modes.has('subjects')) out = out.replace(POSTFIX_SUBJECT, '$1 [redacted]').replace(EXIM_SUBJECT, 'T="[redacted]"');
+    if (this.modes.has('addresses') || this.modes.has('local-parts')) out = replaceAddresses(out, (m) => this.address(m));
+    if (this.modes.has('subjects')) out = removeSubjects(out);
     return out;
   }
 

@@ -25,9 +25,10 @@ import type { Format } from './model/parser.js';
 import { DocWriter, parseRecords } from './output/docs.js';
 import { parseRedact, Redactor } from './output/redact.js';
 import { renderText } from './output/text.js';
+import { ecsLog, logFormatOf, textLog, type OpLog } from './log.js';
 import { OutputWriter } from './output/writer.js';
 import { liveEventLine, liveOnsetLine, liveSummaryLine } from './output/live.js';
-import { runLive, runPipeline, type LiveControl, type PipelineResult } from './pipeline.js';
+import { runLive, runPipeline, type InputSummary, type LiveControl, type PipelineResult } from './pipeline.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -118,7 +119,23 @@ function redactorFor(args: { redact: string[]; redactSalt?: string }): Redactor 
   return new Redactor(modes, args.redactSalt ?? process.env.MTA550_REDACT_SALT ?? '');
 }
 
-async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
+/** The run's statistics as ECS log fields (`--log-format ecs`). */
+function runStats(r: { inputs: readonly InputSummary[]; eventsEmitted: number }): Record<string, unknown> {
+  const sum = (f: (i: InputSummary) => number) => r.inputs.reduce((a, i) => a + f(i), 0);
+  return {
+    mta550: {
+      inputs: r.inputs.length,
+      lines: sum((i) => i.lines),
+      decoded: sum((i) => i.records),
+      unsupported: sum((i) => i.unsupported),
+      other_programs: sum((i) => i.otherPrograms),
+      malformed: sum((i) => i.malformed),
+      events: r.eventsEmitted,
+    },
+  };
+}
+
+async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise<number> {
   const control = io.control;
   const codes = parseCodes(args.codes);
   if (args.year !== undefined && (!Number.isInteger(args.year) || args.year < 1970 || args.year > 9999)) {
@@ -136,7 +153,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
     else {
       inputArgs = await bundledSamples(io.cwd);
       if (!args.quiet) {
-        io.stderr.write('mta550: no input given: analysing the bundled samples (name files, or - for standard input)\n');
+        log.info('no input given: analysing the bundled samples (name files, or - for standard input)');
       }
     }
   }
@@ -182,24 +199,25 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
   if (output === 'text') await out.write(renderText(built, { width: io.columns ?? 120, maxRows: args.maxRows }));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
-  else if (!args.quiet && io.stderrIsTTY) io.stderr.write(unparsedSummary(result, result.eventsEmitted));
+  else if (!args.quiet && io.stderrIsTTY) log.human(unparsedSummary(result, result.eventsEmitted));
+  if (log.format === 'ecs' && !args.quiet) log.info('analyze finished', runStats(result));
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   const failed = result.inputs.filter((i) => i.error !== undefined);
-  for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
+  for (const i of failed) log.error(i.error!, { file: { path: i.path } });
   for (const i of result.inputs.filter((x) => x.skipped === 'binary')) {
-    io.stderr.write(`mta550: ${i.path} is not a text file (binary content): skipped\n`);
+    log.warn(`${i.path} is not a text file (binary content): skipped`, { file: { path: i.path } });
   }
   if (result.interrupted) {
     const signal = control?.signal ?? 'SIGTERM';
-    io.stderr.write(`mta550: interrupted by ${signal}: the output covers the lines read until then\n`);
+    log.warn(`interrupted by ${signal}: the output covers the lines read until then`);
     return signal === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
   }
   if (failed.length > 0) return EXIT.runtime;
   const malformed = result.inputs.reduce((a, i) => a + i.malformed, 0);
   if (args.strict && malformed > 0) {
     const where = result.inputs.filter((i) => i.malformed > 0).length;
-    io.stderr.write(`mta550: --strict: ${malformed} malformed line(s) in ${where} input(s) (the report lists the first ones)\n`);
+    log.error(`--strict: ${malformed} malformed line(s) in ${where} input(s) (the report lists the first ones)`);
     return EXIT.strict;
   }
   return EXIT.ok;
@@ -215,7 +233,7 @@ interface TailArgs extends Omit<AnalyzeArgs, 'maxRows' | 'output'> {
   summaryEvery?: string;
 }
 
-async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Promise<number> {
+async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl, log: OpLog): Promise<number> {
   const codes = parseCodes(args.codes);
   if (args.inputs.length === 0) throw new Mta550Error('usage', 'tail needs files to follow: mta550 tail /var/log/mail.log (or - for standard input)');
   if (args.inputs.includes('-') && args.inputs.length > 1) throw new Mta550Error('usage', 'tail follows either files or standard input (-), not both');
@@ -250,7 +268,7 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Pro
       ...(args.state !== undefined ? { statePath: args.state } : {}),
       fromStart: args.fromBeginning,
       warn: (m) => {
-        if (!args.quiet || m.includes('cannot')) io.stderr.write(`mta550: ${m}\n`);
+        if (!args.quiet || m.includes('cannot')) log.warn(m);
       },
       control,
     },
@@ -275,7 +293,7 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl): Pro
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   if (!args.quiet) {
     const lines = result.inputs.reduce((a, i) => a + i.lines, 0);
-    io.stderr.write(`mta550: tail stopped: ${lines.toLocaleString('en-US')} lines read, ${result.eventsEmitted} event(s) written\n`);
+    log.info(`tail stopped: ${lines.toLocaleString('en-US')} lines read, ${result.eventsEmitted} event(s) written`, runStats(result));
   }
   return EXIT.ok;
 }
@@ -291,7 +309,7 @@ interface AggregateArgs {
 }
 
 /** `mta550 aggregate`: groups and onsets across hosts from the NDJSON their mta550 wrote. */
-async function aggregateCommand(args: AggregateArgs, io: CliIo): Promise<number> {
+async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Promise<number> {
   const codes = parseCodes(args.codes);
   const output: OutputFormat = args.output ?? (io.stdoutIsTTY ? 'text' : 'json');
   const kinds = parseRecords(args.records, ['onsets', 'groups']);
@@ -315,13 +333,13 @@ async function aggregateCommand(args: AggregateArgs, io: CliIo): Promise<number>
   if (!args.quiet) {
     const attempts = counts.reduce((a, c) => a + c.attempts, 0);
     if (attempts === 0 && report.totals.events > 0) {
-      io.stderr.write('mta550: no delivery attempts in the input: rates and rate onsets need them (write the hosts\' NDJSON with --records events,attempts)\n');
+      log.warn("no delivery attempts in the input: rates and rate onsets need them (write the hosts' NDJSON with --records events,attempts)");
     }
     const malformed = report.inputs.reduce((a, i) => a + i.malformed, 0);
-    if (malformed > 0) io.stderr.write(`mta550: ${malformed} line(s) were not mta550 records (the report lists the first ones)\n`);
+    if (malformed > 0) log.warn(`${malformed} line(s) were not mta550 records (the report lists the first ones)`);
   }
   const failed = report.inputs.filter((i) => i.error !== undefined);
-  for (const i of failed) io.stderr.write(`mta550: ${i.error}\n`);
+  for (const i of failed) log.error(i.error!, { file: { path: i.path } });
   return failed.length > 0 ? EXIT.runtime : EXIT.ok;
 }
 
@@ -396,6 +414,7 @@ const STDIN_TOKEN = '\u0000stdin';
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let result: Promise<number> | null = null;
   const ver = await version();
+  const log = logFormatOf(argv) === 'ecs' ? ecsLog(io.stderr, ver) : textLog(io.stderr);
   // yargs drops a lone `-` (standard input) from positionals: carry it through as a token.
   const fromToken = (x: string) => (x === STDIN_TOKEN ? '-' : x);
   const parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
@@ -487,7 +506,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example("$0 analyze mail.log --output ndjson | jq '.email.to.address[0]'", 'One ECS document per line'),
       (args) => {
         const a = args as unknown as AnalyzeArgs;
-        result = analyzeCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
+        result = analyzeCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, log);
       },
     )
     .command(
@@ -594,7 +613,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example('journalctl -f -o json -u postfix | $0 tail -', 'Follow the journal'),
       (args) => {
         const a = args as unknown as TailArgs;
-        result = tailCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, io.control ?? { stop: false, reopen: false, wake: () => undefined });
+        result = tailCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, io.control ?? { stop: false, reopen: false, wake: () => undefined }, log);
       },
     )
     .command(
@@ -643,7 +662,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .example('kcat -C -t mta550 -e | $0 aggregate -', 'From a Kafka topic the hosts ship to'),
       (args) => {
         const a = args as unknown as AggregateArgs;
-        result = aggregateCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
+        result = aggregateCommand({ ...a, inputs: a.inputs.map(fromToken) }, io, log);
       },
     )
     .command(
@@ -689,7 +708,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         result = explainCommand({ ...a, ...(a.reply !== undefined ? { reply: fromToken(a.reply) } : {}) }, io);
       },
     )
-    .demandCommand(1, 'name a command: analyze, tail or explain')
+    .option('log-format', {
+      describe: "The tool's own messages on standard error: text (one line each) or ecs (ECS JSON through pino, for log pipelines)",
+      choices: ['text', 'ecs'] as const,
+      default: 'text' as const,
+      global: true,
+    })
+    .demandCommand(1, 'name a command: analyze, tail, aggregate or explain')
     .strict()
     .version(ver)
     .help()
@@ -705,11 +730,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return result === null ? EXIT.ok : await result;
   } catch (err) {
     if (err instanceof Mta550Error) {
-      io.stderr.write(`mta550: ${err.message}\n`);
-      if (err.code === 'usage') io.stderr.write("Try 'mta550 --help' for the commands and options.\n");
+      log.error(err.message, { error: { type: err.code }, mta550: { exit_code: err.exitCode } });
+      if (err.code === 'usage' && log.format === 'text') io.stderr.write("Try 'mta550 --help' for the commands and options.\n");
       return err.exitCode;
     }
-    io.stderr.write(`mta550: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    if (log.format === 'ecs') log.error('internal error', { err });
+    else io.stderr.write(`mta550: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return EXIT.runtime;
   }
 }

@@ -14,6 +14,7 @@
  * list). The rejection and attempt mappings are reversible: `mta550 aggregate` reads the documents
  * back into the records they came from (fromEcs), so groups and onsets can be computed across hosts.
  */
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Classification } from '../classify/classify.js';
 import type { DeliveryAttempt, RecipientOutcome, RejectionEvent } from '../model/event.js';
@@ -149,7 +150,8 @@ export function rejectionToEcs(e: RejectionEvent): Doc {
   put(doc, 'event.category', ['email', 'network']);
   put(doc, 'event.type', ['denied', 'info']);
   put(doc, 'event.action', e.outcome);
-  put(doc, 'event.outcome', 'failure');
+  // A 5xx inside a temporary failure (`deferred`) may still end delivered: unknown, as for attempts.
+  put(doc, 'event.outcome', e.outcome === 'deferred' ? 'unknown' : 'failure');
   put(doc, 'event.code', e.code === null ? null : String(e.code));
   put(doc, 'event.reason', c === null ? null : c.subtype);
   put(doc, 'event.provider', e.mta.program);
@@ -166,7 +168,7 @@ export function rejectionToEcs(e: RejectionEvent): Doc {
   if (e.client !== null) {
     putHost(doc, 'client', e.client);
     // The client our server refused is also where the refused traffic came from.
-    if (e.direction === 'inbound') putHost(doc, 'source', e.client, false);
+    if (e.direction === 'inbound') putHost(doc, 'source', e.client);
   }
   put(doc, 'log.file.path', e.source.file);
   observer(doc, e.source.format, e.mta.host);
@@ -273,6 +275,8 @@ export function rejectionFromEcs(input: Doc): RejectionEvent {
 /** A delivery attempt (any outcome) as an ECS document: the denominators of rates, for `aggregate`. */
 export function attemptToEcs(a: DeliveryAttempt, format: string, file: string): Doc {
   const doc = base('mta550.delivery', 'event', a.timeMs === null ? null : new Date(a.timeMs).toISOString());
+  // Deterministic, so a store (or aggregate's input after a tail restart) can deduplicate attempts.
+  put(doc, 'event.id', createHash('sha256').update(`${a.mtaHost ?? ''}|${a.messageKey}|${a.recipient}|${a.timeMs ?? ''}|${a.status}|${a.code ?? ''}|${a.remoteIp ?? ''}`).digest('hex').slice(0, 20));
   put(doc, 'event.category', ['email']);
   put(doc, 'event.type', ['info']);
   put(doc, 'event.action', a.status);
@@ -331,7 +335,7 @@ export function onsetToEcs(r: OnsetRecord): Doc {
   put(doc, 'event.category', ['email']);
   put(doc, 'event.type', ['info']);
   put(doc, 'event.action', r.type);
-  put(doc, 'event.reason', r.summary);
+  put(doc, 'event.reason', r.series.subtype);
   put(doc, 'event.start', r.onsetAt);
   put(doc, 'event.end', r.recoveredAt);
   put(doc, 'destination.domain', r.series.recipientDomain);

@@ -4,13 +4,15 @@
  * listening on 127.0.0.1 only, spoken to over the HTTP interface. It runs as root (18.16 does not
  * refuse to) and starts in well under a second.
  *
- * What 18.16's JSONEachRow accepts (checked by clickhouse-smoke.e2e.ts):
+ * What 18.16's JSONEachRow accepts (checked with mta550's own rows by clickhouse.e2e.ts, all but
+ * null array elements, which mta550 never writes):
  * - dotted keys (`event.code`, `@timestamp`) map to back-quoted columns of exactly that name;
  * - DateTime parses ISO 8601 with `T`, fraction and `Z`/offset only with date_time_input_format =
  *   best_effort (the default, basic, stops at the fraction or the `Z`); there is no DateTime64, so
  *   milliseconds need a column of their own (e.g. MATERIALIZED from a String copy);
- * - Array columns whose names share the part before the first dot (`mta550.a`, `mta550.b`) are one
- *   Nested structure: every row must give them arrays of equal length (a missing key counts as []);
+ * - Array columns named `prefix.name` (one dot) that share the prefix (`related.hosts`, `related.ip`)
+ *   are one Nested structure: every row must give them arrays of equal length (a missing key counts
+ *   as []); names with two dots (`email.from.address`, `email.to.address`) are not;
  * - a nested object is an unknown field (refused; skipped with input_format_skip_unknown_fields = 1;
  *   one level is flattened into dotted columns with input_format_import_nested_json = 1);
  * - null only into Nullable columns (Array(Nullable(String)) for null elements); a missing key takes

@@ -6,7 +6,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const jsonOut = process.env.MTA550_TEST_JSON;
 
 /** The MTA worlds in a fixed order: Postfix, then Exim (each stops its MTA before the next starts). */
-const ORDER = ['postfix.e2e.ts', 'exim.e2e.ts', 'onset.e2e.ts', 'clickhouse-smoke.e2e.ts'];
+const ORDER = ['postfix.e2e.ts', 'exim.e2e.ts', 'onset.e2e.ts', 'clickhouse.e2e.ts'];
 class MtaOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {

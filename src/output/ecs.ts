@@ -359,7 +359,7 @@ export function groupToEcs(g: ReportGroup, at: string | null): Doc {
   put(doc, 'event.end', g.lastSeen);
   put(doc, 'email.direction', g.direction);
   put(doc, 'destination.domain', g.recipientDomain);
-  doc.mta550 = { schema: 1, record: 'group', subtype: g.subtype, provider: g.provider, group: g };
+  doc.mta550 = { schema: 1, record: 'group', ...((at ?? g.lastSeen) === null ? { time_missing: true } : {}), subtype: g.subtype, provider: g.provider, group: g };
   return doc;
 }
 

@@ -1,6 +1,7 @@
 /** The parsers mta550 knows, in the order the format sniffer tries them (STYLE.md habit 3). */
 import type { Parser } from '../src/model/parser.js';
 import { eximParser } from './exim/index.js';
+import { exchangeParser } from './exchange/index.js';
 import { postfixParser } from './postfix/index.js';
 
-export const parsers: readonly Parser[] = [postfixParser, eximParser];
+export const parsers: readonly Parser[] = [postfixParser, eximParser, exchangeParser];

@@ -444,7 +444,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .option('format', {
             describe: 'Read every input as this format [default: chosen per input from its first lines]',
-            choices: ['postfix', 'exim'] as const,
+            choices: ['postfix', 'exim', 'exchange'] as const,
           })
           .option('year', {
             describe: 'Year of the first line of each input whose timestamps have no year (default: inferred from the file time)',
@@ -566,7 +566,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .option('format', {
             describe: 'Read every input as this format [default: chosen per file from its first lines]',
-            choices: ['postfix', 'exim'] as const,
+            choices: ['postfix', 'exim', 'exchange'] as const,
           })
           .option('onsets', {
             describe: 'Detect onsets; --no-onsets turns it off',

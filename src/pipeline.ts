@@ -12,6 +12,7 @@ import { parsers } from '../parsers/index.js';
 import type { CodeFilter } from './aggregate/codes.js';
 import { classify } from './classify/classify.js';
 import { EximCorrelator } from './correlate/exim.js';
+import { ExchangeCorrelator } from './correlate/exchange.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { LineSplitter, ownString, readLineBatches, type Line } from './framing/lines.js';
@@ -24,7 +25,7 @@ import { looksBinary, openInput, type Compression } from './input/open.js';
 import { loadState, saveState } from './input/state.js';
 import { rotationKey, type InputSource } from './input/resolve.js';
 import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
-import type { Format, Parser } from './model/parser.js';
+import type { Format, LineDecoder, Parser } from './model/parser.js';
 
 /** Lines looked at to choose a file's format. */
 const SNIFF_LINES = 50;
@@ -37,6 +38,7 @@ const MAX_MALFORMED_EXAMPLES = 5;
 const CORRELATORS: Readonly<Record<Format, new (sink: CorrelatorSink, options?: CorrelatorOptions) => Correlator>> = {
   postfix: PostfixCorrelator,
   exim: EximCorrelator,
+  exchange: ExchangeCorrelator,
 };
 
 /** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank + continuation + joined. */
@@ -187,6 +189,8 @@ export function emptySummary(path: string, forced: boolean): InputSummary {
 export class Channel {
   readonly summary: InputSummary;
   parser: Parser | null = null;
+  /** The parser's decoder for this input (its own state for formats that need one, such as Exchange's header). */
+  decoder: LineDecoder | null = null;
   correlator: Correlator | null = null;
   /** Undecided until the first lines are seen (the wrapper is chosen before the format). */
   unwrapper: Unwrapper | null | undefined = undefined;
@@ -290,6 +294,7 @@ export class Pipeline {
     const ch = new Channel(path, new YearClock(anchor), forced);
     if (forced) {
       ch.parser = parsers.find((p) => p.format === this.options.format) ?? null;
+      ch.decoder = ch.parser?.newDecoder?.() ?? ch.parser;
       if (ch.parser !== null) ch.correlator = this.correlatorFor(ch.parser.format);
     }
     this.channels.push(ch);
@@ -371,6 +376,7 @@ export class Pipeline {
         }
       }
       ch.parser = chooseParser(plain) ?? parsers[0]!;
+      ch.decoder = ch.parser.newDecoder?.() ?? ch.parser;
       ch.correlator = this.correlatorFor(ch.parser.format);
     }
   }
@@ -410,7 +416,7 @@ export class Pipeline {
   /** Decodes one (unwrapped) line, already counted in `lines`. */
   private decodeLine(ch: Channel, line: Line, text: string, identity: string): void {
     const summary = ch.summary;
-    const d = ch.parser!.decode(text);
+    const d = ch.decoder!.decode(text);
     switch (d.type) {
       case 'blank':
         summary.blank++;

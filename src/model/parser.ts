@@ -1,7 +1,7 @@
 import type { Decoded } from './records.js';
 
 /** Input formats mta550 reads. */
-export type Format = 'postfix' | 'exim';
+export type Format = 'postfix' | 'exim' | 'exchange';
 
 /** A format's parser: a cheap sniffer and a pure, never-throwing decoder (STYLE.md habit 2). */
 export interface Parser {
@@ -9,5 +9,14 @@ export interface Parser {
   /** Fraction (0..1) of the sample lines this parser recognises as its own. */
   sniff(lines: readonly string[]): number;
   /** Decodes one line (already without its line ending). */
+  decode(line: string): Decoded;
+  /**
+   * A decoder for one input, for formats whose lines depend on the lines before them (Exchange's
+   * `#Fields` header, CSV fields over line ends); without it `decode` serves every input.
+   */
+  newDecoder?(): LineDecoder;
+}
+
+export interface LineDecoder {
   decode(line: string): Decoded;
 }

@@ -255,8 +255,39 @@ export interface EximRejectRecord {
 
 export type EximRecord = EximArrivalRecord | EximAddressRecord | EximCompletedRecord | EximFrozenRecord | EximRejectRecord;
 
+// ---------------------------------------------------------------- Exchange records
+
+/** One row of an Exchange message tracking log (FORMATS.md 3.1), its fields mapped by `#Fields`. */
+export interface ExchangeTrackingRecord {
+  kind: 'exchange.tracking';
+  /** RECEIVE, SUBMIT, SEND, SENDEXTERNAL, DELIVER, FAIL, DSN, DEFER, EXPAND, RESOLVE, ... (upper case). */
+  eventId: string;
+  /** SMTP, STOREDRIVER, ROUTING, AGENT, DSN, ... (upper case). */
+  source: string;
+  internalMessageId: string | null;
+  /** Without `<>`. */
+  messageId: string | null;
+  /** 2013 and later: the message's id across the organisation's servers. */
+  networkMessageId: string | null;
+  /** `;`-joined in the log; `statuses` run parallel to it (per recipient when Exchange logs several). */
+  recipients: string[];
+  statuses: string[];
+  sender: string | null;
+  returnPath: string | null;
+  client: HostRef | null;
+  server: HostRef | null;
+  originalClientIp: string | null;
+  /** `Originating` (from our organisation) or `Incoming`. */
+  directionality: string | null;
+  totalBytes: number | null;
+  recipientCount: number | null;
+  connectorId: string | null;
+  reference: string | null;
+  relatedRecipient: string | null;
+}
+
 /** Every record kind any parser can produce. */
-export type LogRecord = PostfixRecord | EximRecord;
+export type LogRecord = PostfixRecord | EximRecord | ExchangeTrackingRecord;
 
 // ---------------------------------------------------------------- decoder results
 

@@ -28,7 +28,7 @@ export const ECS_VERSION = '8.17.0';
 
 type Doc = Record<string, unknown>;
 
-const PRODUCTS: Record<string, string> = { postfix: 'Postfix', exim: 'Exim' };
+const PRODUCTS: Record<string, string> = { postfix: 'Postfix', exim: 'Exim', exchange: 'Microsoft Exchange' };
 
 /** Sets a dotted path in a nested document (skipping null and undefined values). */
 function put(doc: Doc, path: string, value: unknown): void {

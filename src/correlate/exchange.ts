@@ -1,0 +1,128 @@
+/**
+ * Joins Exchange message tracking rows by message (internal-message-id, else network-message-id,
+ * else Message-ID): a FAIL row's refusals carry the sender, Message-ID, client and size from the
+ * message's RECEIVE and the outcome of its other recipients. Exchange logs no "completed" row, so a
+ * message closes when the table's idle timeout or the end of input closes it.
+ *
+ * - SEND, SENDEXTERNAL and DELIVER rows are deliveries (`sent`), DEFER rows deferrals, FAIL rows
+ *   failures: each is an outcome and a delivery attempt per recipient (the denominators of rates).
+ * - A FAIL whose status comes from Exchange itself (`RESOLVER.ADR.RecipNotFound`,
+ *   `STOREDRV.Deliver: mailbox full`, ...) is our server failing the recipient: direction inbound
+ *   (provider `self`), outcome `bounced` (Exchange sends a non-delivery report, the DSN row). A
+ *   `QUEUE.Expired` FAIL is an outbound message that expired; any other text is a remote server's
+ *   reply: outbound, `bounced`.
+ * - A FAIL without a three-digit code is a permanent failure, reported as 550 with `codeInferred`
+ *   (its enhanced status kept), so it is counted like Exim's failures without a reply.
+ */
+import { domainOf } from '../model/address.js';
+import type { ExchangeTrackingRecord, Reply, Stage } from '../model/records.js';
+import { baseEvent, TableCorrelator, type Observation } from './messages.js';
+
+/** Exchange components whose texts are Exchange's own decisions, not a remote server's reply. */
+const OWN_COMPONENT = /^(?:RESOLVER|STOREDRV|QUEUE|ROUTING|CAT|AGENT|MAPI|MSGTRK|SMTPSEND\.DNS|DNS)\./i;
+
+/** `550 5.1.1 RESOLVER...`, `250 2.1.5Recipient OK`, or Exchange's `[{LRT=...};{LED=550 5.1.1 ...};...]`. */
+export function exchangeReply(status: string): Reply {
+  let text = status.trim();
+  const led = /\{LED=([^}]*)\}/.exec(text);
+  if (led !== null && led[1]!.trim() !== '') text = led[1]!.trim();
+  const m = /^([2-5]\d\d)(?:[ -]+|$)(?:#?([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?/.exec(text);
+  if (m !== null) return { code: Number(m[1]), enhanced: m[2] ?? null, text };
+  const e = /^#?([245]\.\d{1,3}\.\d{1,3})(?![\d.])/.exec(text);
+  return { code: null, enhanced: e === null ? null : e[1]!, text };
+}
+
+/** The words after the codes: what says whose decision it was. */
+function afterCodes(r: Reply): string {
+  return r.text.replace(/^[2-5]\d\d[ -]*/, '').replace(/^#?[245]\.\d{1,3}\.\d{1,3}\s*/, '');
+}
+
+function stageOf(own: string): Stage {
+  if (/^(?:RESOLVER|CAT|ROUTING)\./i.test(own)) return 'rcpt';
+  if (/^STOREDRV\./i.test(own)) return 'end_of_data';
+  return 'unknown';
+}
+
+const STATUS: Readonly<Record<string, string>> = { SEND: 'sent', SENDEXTERNAL: 'sent', DELIVER: 'sent', DEFER: 'deferred', FAIL: 'bounced' };
+
+export class ExchangeCorrelator extends TableCorrelator {
+  protected handle(o: Observation): void {
+    const r = o.record as ExchangeTrackingRecord;
+    if (r.kind !== 'exchange.tracking') return;
+    const key = r.internalMessageId ?? r.networkMessageId ?? r.messageId;
+    if (key === null) return;
+    const m = this.table.touch(null, key, o.timeMs);
+    if (m.messageId === null && r.messageId !== null) m.messageId = r.messageId;
+    if (m.sender === null && (r.sender !== null || r.returnPath !== null)) m.sender = r.returnPath === '<>' ? '' : (r.sender ?? r.returnPath);
+    if (m.size === null && r.totalBytes !== null) m.size = r.totalBytes;
+    if (r.eventId === 'RECEIVE' || r.eventId === 'SUBMIT') {
+      m.sawStart = true;
+      if (m.nrcpt === null && r.recipientCount !== null) m.nrcpt = r.recipientCount;
+      // The client of an SMTP receive is the host that sent it to us (ours or outside).
+      if (r.source === 'SMTP' && m.client === null && r.client !== null) m.client = { ...r.client, helo: null };
+      return;
+    }
+    const status = STATUS[r.eventId];
+    if (status === undefined) return;
+    r.recipients.forEach((rcpt, i) => this.recipient(o, r, m, rcpt, r.statuses[i] ?? (r.statuses.length === 1 ? r.statuses[0]! : ''), status));
+  }
+
+  private recipient(o: Observation, r: ExchangeTrackingRecord, m: ReturnType<typeof this.table.touch>, rcpt: string, statusText: string, status: string): void {
+    const reply = exchangeReply(statusText);
+    const words = afterCodes(reply);
+    const own = OWN_COMPONENT.test(words);
+    const expired = /^QUEUE\.Expired/i.test(words);
+    const outcome = expired ? 'expired' : status;
+    const domain = domainOf(rcpt);
+    const remote = r.eventId === 'DELIVER' ? null : r.server;
+    this.table.setRecipient(m, { address: rcpt, status: outcome, dsn: reply.enhanced, relay: remote === null ? null : `${remote.name ?? ''}[${remote.ip ?? ''}]` });
+    this.sink.outcome(domain, outcome);
+    this.sink.attempt?.({
+      timeMs: o.timeMs,
+      mtaHost: null,
+      messageKey: m.queueId,
+      recipient: rcpt,
+      recipientDomain: domain,
+      status: outcome,
+      code: reply.code ?? (status === 'bounced' ? 550 : null),
+      enhancedStatus: reply.enhanced,
+      reply: reply.text === '' ? null : reply.text,
+      stage: own ? stageOf(words) : 'unknown',
+      remoteHost: remote?.name ?? null,
+      remoteIp: remote?.ip ?? null,
+      sender: m.sender,
+      clientIp: m.client?.ip ?? null,
+    });
+    if (status !== 'bounced') return;
+    let code = reply.code;
+    let codeInferred = false;
+    if (code === null) {
+      code = 550;
+      codeInferred = true;
+    }
+    if (code < 500 || code > 599) return;
+    const inbound = own && !expired;
+    this.table.addPending(
+      m,
+      baseEvent(o, {
+        direction: inbound ? 'inbound' : 'outbound',
+        outcome,
+        action: null,
+        queueId: m.queueId,
+        sender: null,
+        recipient: rcpt,
+        recipientDomain: domain,
+        originalRecipient: null,
+        stage: own ? stageOf(words) : 'unknown',
+        code,
+        codeInferred,
+        enhancedStatus: reply.enhanced,
+        enhancedStatusSource: reply.enhanced === null ? null : 'reply',
+        reply: reply.text,
+        remote: inbound ? null : remote,
+        client: null,
+        relay: null,
+      }),
+    );
+  }
+}

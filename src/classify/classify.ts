@@ -16,6 +16,9 @@ import { detectProvider, type ProviderId, type ProviderSource } from './provider
 import { GENERIC_CODES, SPECIFIC_CODES, SPECIFIC_REPLY_CODES, WEAK_TEXT } from './rules/codes.js';
 import { MARKERS } from './rules/markers.js';
 import { PROVIDER_RULES } from './rules/providers/index.js';
+
+/** Exchange's own component texts (`RESOLVER.ADR.RecipNotFound`, `STOREDRV.Deliver`, `QUEUE.Expired`, ...), in the normalised lower-case reply. */
+const EXCHANGE_OWN_TEXT = /\b(?:resolver\.(?:adr|rst)|storedrv|queue\.expired|routing\.|smtpsend\.|cat\.)/i;
 import type { Marker, Rule } from './rules/types.js';
 import { SUBTYPE_INFO, type Side, type SubtypeId } from './subtypes.js';
 
@@ -158,8 +161,9 @@ function decide(input: ClassifyInput): Classification {
     };
   };
 
-  // 3. The provider's own table: tokens and bent codes.
-  const table = PROVIDER_RULES[provider.provider];
+  // 3. The provider's own table: tokens and bent codes. A refusal by our own Exchange server (inbound,
+  // provider `self`) speaks Exchange's language: its component texts take Microsoft's table.
+  const table = PROVIDER_RULES[provider.provider] ?? (provider.provider === 'self' && EXCHANGE_OWN_TEXT.test(n.text) ? PROVIDER_RULES.microsoft : undefined);
   if (table !== undefined) {
     for (const rule of table) {
       const m = ruleMatches(rule, n, enhanced, code);

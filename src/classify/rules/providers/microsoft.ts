@@ -29,6 +29,8 @@ export const microsoft: readonly Rule[] = [
   // 550 5.7.515 Access denied, sending domain example.org doesn't meet the required authentication level
   { id: 'microsoft.5.7.515-auth-level', subtype: 'sender_auth_failed', enhanced: /^5\.7\.515$/ },
   // 550 5.7.705 Access denied, tenant has exceeded threshold / 5.7.708 traffic not accepted from this IP
+  // 550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP (a poor-reputation address)
+  { id: 'microsoft.5.7.708-ip-reputation', subtype: 'poor_reputation', enhanced: /^5\.7\.708$/ },
   { id: 'microsoft.5.7.7xx-tenant-banned', subtype: 'sender_account_blocked', enhanced: /^5\.7\.7[0-4]\d$/ },
   // 550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains
   { id: 'microsoft.5.7.750-unregistered-domains', subtype: 'sender_account_blocked', enhanced: /^5\.7\.750$/ },
@@ -73,6 +75,12 @@ export const microsoft: readonly Rule[] = [
   { id: 'microsoft.5.6.11-bare-lf', subtype: 'message_noncompliant', enhanced: /^5\.6\.11$/ },
   // 550 5.5.0 Requested action not taken: mailbox unavailable (outlook.com / hotmail.com)
   { id: 'microsoft.5.5.0-mailbox-unavailable', subtype: 'recipient_unknown', enhanced: /^5\.5\.0$/, text: /mailbox unavailable/ },
+  // 550 5.7.1 RESOLVER.RST.AuthRequired; authentication required (a group that takes mail from authenticated senders only)
+  { id: 'microsoft.resolver-auth-required', subtype: 'auth_required', text: /resolver\.rst\.authrequired/ },
+  // 550 5.7.1 RESOLVER.RST.NotAuthorized; not authorized (a restricted group or mailbox)
+  { id: 'microsoft.resolver-not-authorized', subtype: 'recipient_restricted', text: /resolver\.rst\.notauthorized/ },
+  // 550 4.4.7 QUEUE.Expired; message expired: no remote refused it, the queue gave up (TAXONOMY: expired)
+  { id: 'microsoft.queue-expired', subtype: 'other_or_unclassified', text: /queue\.expired/, detail: 'expired' },
   // 550 5.7.520 Access denied, Your organization does not allow external forwarding
   { id: 'microsoft.5.7.520-forwarding', subtype: 'content_policy', enhanced: /^5\.7\.520$/ },
 ];

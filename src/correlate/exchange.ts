@@ -46,6 +46,13 @@ function stageOf(own: string): Stage {
 const STATUS: Readonly<Record<string, string>> = { SEND: 'sent', SENDEXTERNAL: 'sent', DELIVER: 'sent', DEFER: 'deferred', FAIL: 'bounced' };
 
 export class ExchangeCorrelator extends TableCorrelator {
+  /**
+   * Recipients of each open message still without a final outcome (from its RECEIVE/SUBMIT row):
+   * Exchange logs no "completed" row, so a message closes once every one of them is delivered,
+   * sent on or failed. Messages whose receipt was not in the input close by the table's limits.
+   */
+  private readonly outstanding = new WeakMap<object, Set<string>>(); // per MessageState: gone with it
+
   protected handle(o: Observation): void {
     const r = o.record as ExchangeTrackingRecord;
     if (r.kind !== 'exchange.tracking') return;
@@ -60,11 +67,17 @@ export class ExchangeCorrelator extends TableCorrelator {
       if (m.nrcpt === null && r.recipientCount !== null) m.nrcpt = r.recipientCount;
       // The client of an SMTP receive is the host that sent it to us (ours or outside).
       if (r.source === 'SMTP' && m.client === null && r.client !== null) m.client = { ...r.client, helo: null };
+      if (r.recipients.length > 0 && !this.outstanding.has(m)) this.outstanding.set(m, new Set(r.recipients.map((x) => x.toLowerCase())));
       return;
     }
     const status = STATUS[r.eventId];
     if (status === undefined) return;
     r.recipients.forEach((rcpt, i) => this.recipient(o, r, m, rcpt, r.statuses[i] ?? (r.statuses.length === 1 ? r.statuses[0]! : ''), status));
+    if (status === 'deferred') return;
+    const left = this.outstanding.get(m);
+    if (left === undefined) return;
+    for (const rcpt of r.recipients) left.delete(rcpt.toLowerCase());
+    if (left.size === 0) this.table.close(m, true);
   }
 
   private recipient(o: Observation, r: ExchangeTrackingRecord, m: ReturnType<typeof this.table.touch>, rcpt: string, statusText: string, status: string): void {

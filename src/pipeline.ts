@@ -16,6 +16,7 @@ import { ExchangeCorrelator } from './correlate/exchange.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { LineSplitter, ownString, readLineBatches, type Line } from './framing/lines.js';
+import { asUtf8, type TextEncoding } from './input/encoding.js';
 import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
@@ -46,6 +47,8 @@ export interface InputSummary {
   path: string;
   format: Format | null;
   compression: Compression | null;
+  /** `utf-16le` or `utf-16be` when the input was transcoded to UTF-8 (detected from its first bytes). */
+  encoding: TextEncoding | null;
   /** The JSON wrapper the lines came in (journald export, Docker json-file), or null for plain lines. */
   wrapper: Wrapper | null;
   lines: number;
@@ -158,6 +161,7 @@ export function emptySummary(path: string, forced: boolean): InputSummary {
     path,
     format: null,
     compression: null,
+    encoding: null,
     wrapper: null,
     lines: 0,
     records: 0,
@@ -603,6 +607,16 @@ export async function runPipeline(
           : { kind: 'now', epochMs: options.nowMs ?? Date.now() };
     const ch = pipeline.channel(source.path, anchor);
     ch.summary.compression = opened.compression;
+    const raw = opened.stream;
+    try {
+      const text = await asUtf8(raw);
+      opened = { ...opened, stream: text.stream };
+      ch.summary.encoding = text.encoding;
+    } catch (err) {
+      if (!(err instanceof Mta550Error)) throw err;
+      ch.summary.error = err.message;
+      continue;
+    }
     const base = source.kind === 'file' ? rotationKey(source.path).base : '-';
     const carried = unwrappers.get(base);
     if (carried !== undefined && carried !== null && carried.heldLine !== null) {
@@ -627,7 +641,10 @@ export async function runPipeline(
       if (!(err instanceof Mta550Error)) throw err;
       ch.summary.error = err.message;
     } finally {
-      if (source.kind === 'file') opened.stream.destroy();
+      if (source.kind === 'file') {
+        opened.stream.destroy();
+        raw.destroy();
+      }
     }
     if (pipeline.stopped) break;
     if (ch.summary.skipped !== null) {

@@ -88,7 +88,7 @@ function inputLine(i: InputSummary): string[] {
   if (i.truncated > 0) parts.push(`${n(i.truncated)} truncated`);
   if (i.joined > 0) parts.push(`${n(i.joined)} joined pieces`);
   if (i.messageMissing > 0) parts.push(`${n(i.messageMissing)} without message text`);
-  const how = [i.compression, i.wrapper === null ? null : `${i.wrapper} JSON`].filter((x) => x !== null);
+  const how = [i.compression, i.encoding === null || i.encoding === undefined ? null : i.encoding.toUpperCase(), i.wrapper === null ? null : `${i.wrapper} JSON`].filter((x) => x !== null);
   const head = `  ${i.path}${how.length > 0 ? ` (${how.join(', ')})` : ''}: ${i.format ?? 'unrecognised'}, ${n(i.lines)} lines`;
   const out = [head, `    ${parts.join('; ')}`];
   if (i.error !== undefined) out.push(`    READ ERROR: ${i.error}`);

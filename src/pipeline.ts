@@ -27,6 +27,7 @@ import { loadState, saveState } from './input/state.js';
 import { rotationKey, type InputSource } from './input/resolve.js';
 import type { DeliveryAttempt, RejectionEvent, YearSource } from './model/event.js';
 import type { Format, LineDecoder, Parser } from './model/parser.js';
+import type { Decoded } from './model/records.js';
 
 /** Lines looked at to choose a file's format. */
 const SNIFF_LINES = 50;
@@ -439,8 +440,21 @@ export class Pipeline {
         summary.unsupported++;
         bump(summary.unsupportedByDaemon, d.daemon);
         return;
-      case 'record': {
+      case 'many':
+        // Several records on one line (a compact JSON export): the line counts once.
         summary.records++;
+        for (const item of d.items) this.record(ch, line, text, identity, item);
+        return;
+      case 'record':
+        summary.records++;
+        this.record(ch, line, text, identity, d);
+    }
+  }
+
+  private record(ch: Channel, line: Line, text: string, identity: string, d: Extract<Decoded, { type: 'record' }>): void {
+    const summary = ch.summary;
+    {
+      {
         const t = ch.clock.resolve(d.envelope.time);
         if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
         if (t.epochMs !== null) {
@@ -479,6 +493,7 @@ export class Pipeline {
 
   private finishSummary(ch: Channel): void {
     const summary = ch.summary;
+    for (const note of ch.decoder?.notes?.() ?? []) if (!summary.warnings.includes(note)) summary.warnings.push(note);
     if (ch.firstMs !== Infinity) {
       summary.firstTime = new Date(ch.firstMs).toISOString();
       summary.lastTime = new Date(ch.lastMs).toISOString();

@@ -1,5 +1,5 @@
 /**
- * Every sample log has a golden NDJSON file beside it (STYLE.md habit 5): the events
+ * Every sample (a log, or an Exchange Online .json/.csv export) has a golden NDJSON file beside it (STYLE.md habit 5): the events
  * `mta550 analyze <sample> --output ndjson --year 2024 [args]` must produce. Extra arguments for a
  * sample go in `NNN-name.args` (one line). A sample without a golden file fails the suite; run
  * `npm run golden:update` to write them, then review the diff.
@@ -9,11 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-const FORMAT_DIRS = ['samples/postfix', 'samples/exim'];
+const FORMAT_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online'];
+/** A sample's extension (Exchange Online exports are .json and .csv), and the path of its companions. */
+const SAMPLE = /\.(?:log|log\.gz|json|csv)$/;
+const companion = (file: string, ext: string) => file.replace(SAMPLE, ext);
 const update = process.env.UPDATE_GOLDEN === '1';
 
 for (const dir of FORMAT_DIRS) {
-  const samples = readdirSync(dir).filter((f) => f.endsWith('.log') || f.endsWith('.log.gz')).sort();
+  const samples = readdirSync(dir).filter((f) => SAMPLE.test(f)).sort();
   describe(`golden: ${dir}`, () => {
     it('has samples', () => {
       expect(samples.length).toBeGreaterThan(0);
@@ -23,16 +26,16 @@ for (const dir of FORMAT_DIRS) {
       const orphans = readdirSync(dir)
         .filter((f) => f.endsWith('.expected.ndjson') || f.endsWith('.args'))
         .filter((f) => {
-          const base = path.join(dir, f.replace(/\.(expected\.ndjson|args)$/, '.log'));
-          return !existsSync(base) && !existsSync(`${base}.gz`);
+          const base = f.replace(/\.(expected\.ndjson|args)$/, '');
+          return !samples.some((s) => s.replace(SAMPLE, '') === base);
         });
       expect(orphans).toEqual([]);
     });
 
     it.each(samples)('%s', async (sample) => {
       const file = path.join(dir, sample);
-      const golden = file.replace(/\.log(\.gz)?$/, '.expected.ndjson');
-      const argsFile = file.replace(/\.log(\.gz)?$/, '.args');
+      const golden = companion(file, '.expected.ndjson');
+      const argsFile = companion(file, '.args');
       const extra = existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
       const { code, stdout, stderr } = await runCli(['analyze', file, '--output', 'records', ...(extra.includes('--records') ? [] : ['--records', 'events,onsets']), '--year', '2024', '--quiet', ...extra]);
       expect(stderr).toBe('');

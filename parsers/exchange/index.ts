@@ -15,6 +15,7 @@
  */
 import type { Decoded, Envelope, ExchangeTrackingRecord, HostRef } from '../../src/model/records.js';
 import type { LineDecoder, Parser } from '../../src/model/parser.js';
+import { jsonObject, JsonObjectFramer, summaryRow } from './trace.js';
 
 /** The 2010 layout; 2013 adds network-message-id after message-id; 2016/2019 add three at the end. */
 const FIELDS_2010 = [
@@ -30,6 +31,8 @@ const LAYOUT_BY_COUNT: Readonly<Record<number, readonly string[]>> = { 26: FIELD
 /** A quoted field running over more lines than this is not a tracking row: malformed. */
 const MAX_RECORD_LINES = 20;
 const ISO_START = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?,/;
+/** The header row of an Exchange Online CSV report: snake_case names, the time column first or among them. */
+const CSV_HEADER = /^"?(?:date_time_utc|origin_timestamp_utc)"?,/i;
 const PROGRAM = 'MSExchangeTransport';
 
 const noEnvelope = (message: string, epochMs: number | null): Envelope => ({
@@ -134,9 +137,13 @@ class ExchangeDecoder implements LineDecoder {
   private fields: readonly string[] | null = null;
   private logType: string | null = null;
   private headerless = false;
+  private layout: number | null = null;
   /** The lines of a row whose quoted field has not closed yet. */
   private held: string[] = [];
   private first = true;
+  /** Exchange Online: a summary CSV (its header row seen), or JSON objects framed over lines. */
+  private summary = false;
+  private json: JsonObjectFramer | null = null;
 
   decode(raw: string): Decoded {
     let line = raw;
@@ -145,9 +152,15 @@ class ExchangeDecoder implements LineDecoder {
       if (line.charCodeAt(0) === 0xfeff) line = line.slice(1); // 2010 files start with a UTF-8 BOM
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (this.json !== null) return this.jsonLine(line);
     if (this.held.length === 0) {
       if (line.trim() === '') return { type: 'blank' };
       if (line.startsWith('#')) return this.header(line);
+      if (this.fields === null && (line.startsWith('{') || line.startsWith('['))) {
+        this.json = new JsonObjectFramer();
+        return this.jsonLine(line);
+      }
+      if (this.fields === null && CSV_HEADER.test(line)) return this.csvHeader(line);
     }
     if (this.logType !== null && !/message tracking/i.test(this.logType)) {
       return { type: 'unsupported', envelope: noEnvelope(line, null), daemon: this.logType.toLowerCase().replace(/\s+/g, '-') };
@@ -175,7 +188,52 @@ class ExchangeDecoder implements LineDecoder {
     return { type: 'unsupported', envelope: noEnvelope(line, null), daemon: 'header' };
   }
 
+  notes(): string[] {
+    return this.headerless && this.layout !== null ? [`no #Fields header: columns taken as the ${this.layout}-field layout (${this.layout === 26 ? 'Exchange 2010' : this.layout === 27 ? 'Exchange 2013' : 'Exchange 2016/2019'}) from the rows' field count`] : [];
+  }
+
+  /** Exchange Online's CSV reports start with a header row of snake_case names. */
+  private csvHeader(line: string): Decoded {
+    const names = (csvRow(line) ?? []).map((n) => n.trim().toLowerCase().replace(/_/g, '-'));
+    // The extended report names the tracking columns in snake_case, its time `date_time_utc`.
+    this.fields = names.map((n) => (n === 'date-time-utc' ? 'date-time' : n));
+    this.summary = this.fields.includes('origin-timestamp-utc');
+    return { type: 'unsupported', envelope: noEnvelope(line, null), daemon: 'header' };
+  }
+
+  private jsonLine(line: string): Decoded {
+    const done = this.json!.feed(line);
+    if (done === null) {
+      this.json = new JsonObjectFramer();
+      return { type: 'malformed', reason: 'not JSON (brackets do not match)' };
+    }
+    const items: Extract<Decoded, { type: 'record' }>[] = [];
+    let bad = 0;
+    for (const text of done) {
+      let o: unknown;
+      try {
+        o = JSON.parse(text);
+      } catch {
+        bad++;
+        continue;
+      }
+      const d = o !== null && typeof o === 'object' && !Array.isArray(o) ? jsonObject(o as Record<string, unknown>, text) : null;
+      if (d === null || d.type !== 'record') bad++;
+      else items.push(d);
+    }
+    if (items.length === 0) {
+      if (bad > 0) return { type: 'malformed', reason: 'a JSON object that is not a message trace row' };
+      return this.json!.depth > 0 || line.trim() !== '' ? { type: 'unsupported', envelope: noEnvelope(line, null), daemon: 'json' } : { type: 'blank' };
+    }
+    return items.length === 1 ? items[0]! : { type: 'many', items };
+  }
+
   private row(cells: string[], line: string): Decoded {
+    if (this.summary && this.fields !== null) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < this.fields.length; i++) f[this.fields[i]!] = cells[i] ?? '';
+      return summaryRow(f, line);
+    }
     let fields = this.fields;
     if (fields === null || fields.length !== cells.length) {
       const layout = this.fields === null ? LAYOUT_BY_COUNT[cells.length] : undefined;
@@ -184,6 +242,7 @@ class ExchangeDecoder implements LineDecoder {
       }
       fields = layout;
       this.headerless = true;
+      this.layout = cells.length;
     }
     const f: Record<string, string> = {};
     for (let i = 0; i < fields.length; i++) f[fields[i]!] = cells[i] ?? '';
@@ -232,6 +291,9 @@ export const exchangeParser: Parser = {
     const first = lines[0]!.replace(/^\ufeff/, '');
     // The header names its product on its first line; protocol logs too (their rows are then unsupported).
     if (/^#Software: Microsoft Exchange/i.test(first)) return 1;
+    if (CSV_HEADER.test(first)) return 1;
+    // Get-MessageTrace JSON: its keys show within the first lines, pretty-printed or not.
+    if ((first.startsWith('{') || first.startsWith('[')) && lines.some((l) => l.includes('"MessageTraceId"') || (l.includes('"RecipientAddress"') && l.includes('"Status"')) || l.includes('"odata.metadata"'))) return 1;
     let hits = 0;
     for (const l of lines) if (l.startsWith('#Fields: date-time') || looksLikeRow(l.replace(/^\ufeff/, ''))) hits++;
     return hits / lines.length;

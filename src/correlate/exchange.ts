@@ -15,7 +15,7 @@
  *   (its enhanced status kept), so it is counted like Exim's failures without a reply.
  */
 import { domainOf } from '../model/address.js';
-import type { ExchangeTrackingRecord, Reply, Stage } from '../model/records.js';
+import type { ExchangeTraceRecord, ExchangeTrackingRecord, Reply, Stage } from '../model/records.js';
 import { baseEvent, TableCorrelator, type Observation } from './messages.js';
 
 /** Exchange components whose texts are Exchange's own decisions, not a remote server's reply. */
@@ -54,9 +54,15 @@ export class ExchangeCorrelator extends TableCorrelator {
   private readonly outstanding = new WeakMap<object, Set<string>>(); // per MessageState: gone with it
 
   protected handle(o: Observation): void {
+    if (o.record.kind === 'exchange.trace') {
+      this.trace(o, o.record);
+      return;
+    }
     const r = o.record as ExchangeTrackingRecord;
     if (r.kind !== 'exchange.tracking') return;
-    const key = r.internalMessageId ?? r.networkMessageId ?? r.messageId;
+    // The network message id is the message's across the organisation's servers (a mailbox server's
+    // rows have internal ids of their own); the internal id (the local queue id) before 2013.
+    const key = r.networkMessageId ?? r.internalMessageId ?? r.messageId;
     if (key === null) return;
     const m = this.table.touch(null, key, o.timeMs);
     if (m.messageId === null && r.messageId !== null) m.messageId = r.messageId;
@@ -66,7 +72,10 @@ export class ExchangeCorrelator extends TableCorrelator {
       m.sawStart = true;
       if (m.nrcpt === null && r.recipientCount !== null) m.nrcpt = r.recipientCount;
       // The client of an SMTP receive is the host that sent it to us (ours or outside).
-      if (r.source === 'SMTP' && m.client === null && r.client !== null) m.client = { ...r.client, helo: null };
+      // From 2013 on a hub's client is often our own frontend: original-client-ip is the outside one.
+      if (r.source === 'SMTP' && m.client === null && r.client !== null) {
+        m.client = r.originalClientIp !== null && r.originalClientIp !== r.client.ip ? { name: null, ip: r.originalClientIp, port: null, helo: null } : { ...r.client, helo: null };
+      }
       if (r.recipients.length > 0 && !this.outstanding.has(m)) this.outstanding.set(m, new Set(r.recipients.map((x) => x.toLowerCase())));
       return;
     }
@@ -87,7 +96,8 @@ export class ExchangeCorrelator extends TableCorrelator {
     const expired = /^QUEUE\.Expired/i.test(words);
     const outcome = expired ? 'expired' : status;
     const domain = domainOf(rcpt);
-    const remote = r.eventId === 'DELIVER' ? null : r.server;
+    // Our own server's decisions (and deliveries to mailboxes) have no remote server.
+    const remote = r.eventId === 'DELIVER' || own ? null : r.server;
     this.table.setRecipient(m, { address: rcpt, status: outcome, dsn: reply.enhanced, relay: remote === null ? null : `${remote.name ?? ''}[${remote.ip ?? ''}]` });
     this.sink.outcome(domain, outcome);
     this.sink.attempt?.({
@@ -121,7 +131,7 @@ export class ExchangeCorrelator extends TableCorrelator {
         direction: inbound ? 'inbound' : 'outbound',
         outcome,
         action: null,
-        queueId: m.queueId,
+        queueId: r.internalMessageId ?? m.queueId,
         sender: null,
         recipient: rcpt,
         recipientDomain: domain,
@@ -137,5 +147,75 @@ export class ExchangeCorrelator extends TableCorrelator {
         relay: null,
       }),
     );
+  }
+
+  /**
+   * Exchange Online message trace: each recipient's last status. Failed is a failure (an event, its
+   * code inferred 550 unless the detail has one), Delivered a delivery, Pending and GettingStatus a
+   * deferral; Quarantined, FilteredAsSpam and Expanded are neither (no outcome). A summary row or
+   * a JSON object is complete in itself, so its message closes with it unless more rows of the
+   * same trace id follow (JSON: one object per recipient).
+   */
+  private trace(o: Observation, r: ExchangeTraceRecord): void {
+    const key = r.traceId ?? r.messageId;
+    if (key === null) return;
+    const m = this.table.touch(null, key, o.timeMs);
+    m.sawStart = true;
+    if (m.messageId === null) m.messageId = r.messageId;
+    if (m.sender === null) m.sender = r.sender;
+    if (m.size === null) m.size = r.size;
+    if (m.client === null && r.fromIp !== null) m.client = { name: null, ip: r.fromIp, port: null, helo: null };
+    const inbound = r.directionality === null ? null : /^incoming|^inbound/i.test(r.directionality);
+    for (const rc of r.recipients) {
+      const word = rc.status.toLowerCase();
+      const status = /^(?:delivered|deliver|send|sendexternal)$/.test(word) ? 'sent' : /^(?:failed|fail)$/.test(word) ? 'bounced' : /^(?:pending|gettingstatus|defer)$/.test(word) ? 'deferred' : null;
+      if (status === null) continue;
+      const domain = domainOf(rc.address);
+      const reply = exchangeReply(rc.detail ?? '');
+      this.table.setRecipient(m, { address: rc.address, status, dsn: reply.enhanced, relay: null });
+      this.sink.outcome(domain, status);
+      this.sink.attempt?.({
+        timeMs: o.timeMs,
+        mtaHost: null,
+        messageKey: m.queueId,
+        recipient: rc.address,
+        recipientDomain: domain,
+        status,
+        code: reply.code ?? (status === 'bounced' ? 550 : null),
+        enhancedStatus: reply.enhanced,
+        reply: rc.detail,
+        stage: 'unknown',
+        remoteHost: null,
+        remoteIp: r.toIp,
+        sender: m.sender,
+        clientIp: r.fromIp,
+      });
+      if (status !== 'bounced') continue;
+      const own = OWN_COMPONENT.test(afterCodes(reply));
+      this.table.addPending(
+        m,
+        baseEvent(o, {
+          direction: own || inbound === true ? 'inbound' : 'outbound',
+          outcome: 'bounced',
+          action: null,
+          queueId: m.queueId,
+          sender: null,
+          recipient: rc.address,
+          recipientDomain: domain,
+          originalRecipient: null,
+          stage: own ? stageOf(afterCodes(reply)) : 'unknown',
+          code: reply.code ?? 550,
+          codeInferred: reply.code === null,
+          enhancedStatus: reply.enhanced,
+          enhancedStatusSource: reply.enhanced === null ? null : 'reply',
+          reply: rc.detail ?? `${rc.status} (message trace status; no reply text in the export)`,
+          remote: r.toIp === null ? null : { name: null, ip: r.toIp, port: null },
+          client: null,
+          relay: null,
+        }),
+      );
+    }
+    // A summary row lists every recipient: the message is complete.
+    if (o.daemon === 'message-trace-summary') this.table.close(m, true);
   }
 }

@@ -19,4 +19,6 @@ export interface Parser {
 
 export interface LineDecoder {
   decode(line: string): Decoded;
+  /** What the run summary should say about this input (a layout guessed without a header). */
+  notes?(): string[];
 }

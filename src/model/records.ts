@@ -286,13 +286,34 @@ export interface ExchangeTrackingRecord {
   relatedRecipient: string | null;
 }
 
+/**
+ * One message of an Exchange Online message trace (FORMATS.md 3.2): a row of the admin-centre
+ * summary CSV (every recipient in one `addr##Receive, Fail;...` cell) or one Get-MessageTrace JSON
+ * object (one recipient). Each recipient's last status: Delivered, Failed, Pending, Quarantined,
+ * FilteredAsSpam, Expanded, GettingStatus (JSON) or the summary's last event word (Deliver, Fail...).
+ */
+export interface ExchangeTraceRecord {
+  kind: 'exchange.trace';
+  messageId: string | null;
+  /** network_message_id (CSV) or MessageTraceId (JSON). */
+  traceId: string | null;
+  sender: string | null;
+  recipients: { address: string; status: string; detail: string | null }[];
+  fromIp: string | null;
+  toIp: string | null;
+  directionality: string | null;
+  size: number | null;
+}
+
 /** Every record kind any parser can produce. */
-export type LogRecord = PostfixRecord | EximRecord | ExchangeTrackingRecord;
+export type LogRecord = PostfixRecord | EximRecord | ExchangeTrackingRecord | ExchangeTraceRecord;
 
 // ---------------------------------------------------------------- decoder results
 
 export type Decoded =
   | { type: 'record'; envelope: Envelope; daemon: string; record: LogRecord }
+  /** Several records on one line (a JSON export written on one line): the line counts once. */
+  | { type: 'many'; items: { type: 'record'; envelope: Envelope; daemon: string; record: LogRecord }[] }
   /** The envelope is ours (a Postfix daemon) but the message is not one we decode. */
   | { type: 'unsupported'; envelope: Envelope; daemon: string }
   /** A syslog line of another program (dovecot, amavis, opendkim...), skipped and counted. */

@@ -68,10 +68,10 @@ export function ecsProblems(doc: Record<string, unknown>): string[] {
   return problems;
 }
 
-const SAMPLE_DIRS = ['samples/postfix', 'samples/exim'];
-const samples = SAMPLE_DIRS.flatMap((d) => readdirSync(d).filter((f) => /\.log(\.gz)?$/.test(f)).map((f) => path.join(d, f)));
+const SAMPLE_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online'];
+const samples = SAMPLE_DIRS.flatMap((d) => readdirSync(d).filter((f) => /\.(?:log|log\.gz|json|csv)$/.test(f)).map((f) => path.join(d, f)));
 const argsOf = (file: string): string[] => {
-  const a = file.replace(/\.log(\.gz)?$/, '.args');
+  const a = file.replace(/\.(?:log|log\.gz|json|csv)$/, '.args');
   return existsSync(a) ? readFileSync(a, 'utf8').trim().split(/\s+/).filter((x) => x !== '' && x !== '--records' && x !== 'onsets') : [];
 };
 const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -81,7 +81,9 @@ describe('ECS documents of the golden samples', () => {
     const { code, stdout } = await runCli(['analyze', file, '--output', 'ndjson', '--records', 'all,attempts', '--year', '2024', '--quiet', ...argsOf(file)]);
     expect(code).toBe(0);
     const docs = lines(stdout);
-    expect(docs.length).toBeGreaterThan(0);
+    // Only a sample with nothing to report (its golden file empty, e.g. an SMTP protocol log) has no document.
+    const golden = file.replace(/\.(?:log|log\.gz|json|csv)$/, '.expected.ndjson');
+    if (readFileSync(golden, 'utf8').trim() !== '') expect(docs.length).toBeGreaterThan(0);
     for (const d of docs) expect(ecsProblems(d), JSON.stringify(d).slice(0, 300)).toEqual([]);
   });
 

@@ -24,7 +24,7 @@ if (FUZZ) console.log(`fuzz: seed ${SEED}, ${RUNS} runs per property`);
 /** Real-looking lines: every line of every bundled sample (all formats). */
 const REAL: string[] = readdirSync('samples').flatMap((dir) =>
   readdirSync(path.join('samples', dir))
-    .filter((f) => /\.log(\.gz)?$/.test(f))
+    .filter((f) => /\.(?:log|log\.gz|json|csv)$/.test(f))
     .flatMap((f) => {
       const raw = readFileSync(path.join('samples', dir, f));
       return (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n').slice(0, 400);
@@ -60,7 +60,7 @@ const mangled = fc
     return s;
   });
 
-const KINDS = new Set(['record', 'unsupported', 'other', 'malformed', 'blank', 'continuation']);
+const KINDS = new Set(['record', 'many', 'unsupported', 'other', 'malformed', 'blank', 'continuation']);
 
 describe('decoders never throw', () => {
   for (const parser of parsers) {
@@ -70,6 +70,17 @@ describe('decoders never throw', () => {
     it(`${parser.format}: on mangled real lines`, () => {
       fc.assert(fc.property(mangled, (s) => KINDS.has(parser.decode(s).type)), params);
     });
+    if (parser.newDecoder !== undefined) {
+      it(`${parser.format}: its per-input decoder, on sequences of hostile and mangled lines`, () => {
+        fc.assert(
+          fc.property(fc.array(fc.oneof(hostile, mangled), { maxLength: 40 }), (lines) => {
+            const d = parser.newDecoder!();
+            return lines.every((l) => KINDS.has(d.decode(l).type));
+          }),
+          { ...params, numRuns: Math.max(50, Math.floor(RUNS / 4)) },
+        );
+      });
+    }
     it(`${parser.format}: on 1 MiB lines`, () => {
       for (const base of [REAL[3]!, 'x', '[', '<'.repeat(7) + '@', 'status=bounced (host h[1.2.3.4] said: 550 ']) {
         const big = (REAL[5]! + ' ' + base.repeat(Math.ceil((1 << 20) / base.length))).slice(0, 1 << 20);

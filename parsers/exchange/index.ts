@@ -9,7 +9,8 @@
  * field that runs over a line end (held until its quotes balance, at most MAX_RECORD_LINES lines,
  * else malformed). Not csv-parse here: its stream parser hands a record out only when the next
  * chunk arrives (one line late, so the line's byte offset, and with it the event id, would be the
- * next line's) and its sync parser costs about 160 µs a row (a million-row log: minutes). SMTP
+ * next line's) and its sync parser costs about 160 µs a row (a million-row log: minutes); it is the
+ * reference this splitter is tested against (test/parsers/exchange/decoder.test.ts). SMTP
  * protocol logs share the header style but not the content: their `#Log-type` makes their rows
  * `unsupported`, never mistaken for tracking rows. Never throws.
  */
@@ -189,6 +190,7 @@ class ExchangeDecoder implements LineDecoder {
   }
 
   notes(): string[] {
+    if (this.logType !== null && !/message tracking/i.test(this.logType)) return [`an Exchange ${this.logType}, not a message tracking log: its lines are not read as events`];
     return this.headerless && this.layout !== null ? [`no #Fields header: columns taken as the ${this.layout}-field layout (${this.layout === 26 ? 'Exchange 2010' : this.layout === 27 ? 'Exchange 2013' : 'Exchange 2016/2019'}) from the rows' field count`] : [];
   }
 

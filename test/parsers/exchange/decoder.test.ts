@@ -110,3 +110,20 @@ describe('exchangeReply', () => {
     expect(exchangeReply('QUEUE.Expired; message expired')).toEqual({ code: null, enhanced: null, text: 'QUEUE.Expired; message expired' });
   });
 });
+
+describe('csvRow against csv-parse (the reference CSV parser)', () => {
+  it('splits every generated row as csv-parse does: commas, quotes, doubled quotes and line ends inside quotes', async () => {
+    const fc = (await import('fast-check')).default;
+    const { parse } = await import('csv-parse/sync');
+    const field = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', ',', '"', '""', 'a,b', 'say "hi"', 'line\nbreak', ' ; 250 2.1.5Recipient OK'));
+    const encode = (v: string) => (/[",\n\r]/.test(v) || v === '' ? `"${v.replace(/"/g, '""')}"` : v);
+    fc.assert(
+      fc.property(fc.array(field, { minLength: 1, maxLength: 8 }), (fields) => {
+        const text = fields.map(encode).join(',');
+        const reference = (parse(text, { relax_column_count: true, relax_quotes: true }) as string[][])[0] ?? [''];
+        expect(csvRow(text)).toEqual(reference);
+      }),
+      { numRuns: 300, seed: 550 },
+    );
+  });
+});

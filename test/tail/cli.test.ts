@@ -52,6 +52,17 @@ describe('mta550 tail', () => {
     expect(l).toEqual(b);
   });
 
+  it.each(['samples/exchange/001-exchange2019-fail-dsn.log', 'samples/exchange-online/001-get-messagetrace.json'])('gives what analyze gives over an Exchange input: %s', (sample) => {
+    const text = readFileSync(sample);
+    const args = ['-', '-o', 'records', '--records', 'events', '--codes', '5xx', '-q'];
+    const batch = spawnSync(process.execPath, [CLI, 'analyze', ...args], { input: text, maxBuffer: 1 << 26 });
+    const live = spawnSync(process.execPath, [CLI, 'tail', ...args], { input: text, maxBuffer: 1 << 26 });
+    expect(live.status).toBe(0);
+    const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs(batch.stdout).length).toBeGreaterThan(0);
+    expect(recs(live.stdout)).toEqual(recs(batch.stdout));
+  });
+
   it('says once that a corrupt state file is unusable, keeps running and rewrites it', async () => {
     writeFileSync(p('c.log'), SAMPLE);
     writeFileSync(p('corrupt.json'), '{"version":1,"files":[{"path":');

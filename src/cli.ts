@@ -4,7 +4,7 @@
  * error (unreadable input, failed output), 2 usage error.
  */
 import { fstatSync, realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
-import { resolveInputs } from './input/resolve.js';
+import { resolveInputs, type InputSource } from './input/resolve.js';
 import { classify } from './classify/classify.js';
 import { renderExplanation } from './output/explain.js';
 import type { DeliveryAttempt } from './model/event.js';
@@ -25,6 +25,7 @@ import type { Format } from './model/parser.js';
 import { DocWriter, parseRecords } from './output/docs.js';
 import { parseRedact, Redactor } from './output/redact.js';
 import { renderText } from './output/text.js';
+import { ProgressLine, wantsProgress } from './output/progress.js';
 import { ecsLog, logFormatOf, textLog, type OpLog } from './log.js';
 import { OutputWriter } from './output/writer.js';
 import { liveEventLine, liveOnsetLine, liveSummaryLine } from './output/live.js';
@@ -119,6 +120,20 @@ function redactorFor(args: { redact: string[]; redactSalt?: string }): Redactor 
   return new Redactor(modes, args.redactSalt ?? process.env.MTA550_REDACT_SALT ?? '');
 }
 
+/** Sizes of the uncompressed input files (the progress line's share and time left). */
+async function plainSizes(sources: readonly InputSource[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const s of sources) {
+    if (s.kind !== 'file' || /\.(?:gz|bz2|xz|zst)$/.test(s.path)) continue;
+    try {
+      sizes.set(s.path, (await stat(s.path)).size);
+    } catch {
+      // unreadable: the run reports it
+    }
+  }
+  return sizes;
+}
+
 /** The run's statistics as ECS log fields (`--log-format ecs`). */
 function runStats(r: { inputs: readonly InputSummary[]; eventsEmitted: number }): Record<string, unknown> {
   const sum = (f: (i: InputSummary) => number) => r.inputs.reduce((a, i) => a + f(i), 0);
@@ -162,6 +177,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat', redactor);
   const lines = output === 'ndjson' || output === 'records';
   const sources = await resolveInputs(inputArgs);
+  const progress = wantsProgress(io.stderrIsTTY, args.quiet) ? new ProgressLine(io.stderr, await plainSizes(sources), { ...(io.columns !== undefined ? { columns: io.columns } : {}) }) : null;
   const out = new OutputWriter(io.stdout);
   const report = new ReportBuilder(codes.items);
   const result = await runPipeline(
@@ -175,6 +191,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       stdin: io.stdin,
       shouldStop: () => out.closed,
       interrupted: () => control?.stop === true,
+      ...(progress === null ? {} : { progress: (p: { path: string; bytes: number; lines: number }) => progress.update(p) }),
     },
     {
       event(e) {
@@ -190,6 +207,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       ...(lines && kinds.has('attempts') ? { attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => out.write(docs.attempt(a, from)) } : {}),
     },
   );
+  progress?.clear();
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
   const built = report.build(result.inputs, result.correlation);
   if (redactor !== null) {

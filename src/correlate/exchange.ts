@@ -24,8 +24,13 @@ const OWN_COMPONENT = /^(?:RESOLVER|STOREDRV|QUEUE|ROUTING|CAT|AGENT|MAPI|MSGTRK
 /** `550 5.1.1 RESOLVER...`, `250 2.1.5Recipient OK`, or Exchange's `[{LRT=...};{LED=550 5.1.1 ...};...]`. */
 export function exchangeReply(status: string): Reply {
   let text = status.trim();
-  const led = /\{LED=([^}]*)\}/.exec(text);
-  if (led !== null && led[1]!.trim() !== '') text = led[1]!.trim();
+  // The `{LED=...}` part of Exchange's bracket form: found with indexOf, linear whatever the text.
+  const at = text.indexOf('{LED=');
+  if (at >= 0) {
+    const end = text.indexOf('}', at);
+    const led = text.slice(at + 5, end < 0 ? text.length : end).trim();
+    if (led !== '') text = led;
+  }
   const m = /^([2-5]\d\d)(?:[ -]+|$)(?:#?([245]\.\d{1,3}\.\d{1,3})(?![\d.]))?/.exec(text);
   if (m !== null) return { code: Number(m[1]), enhanced: m[2] ?? null, text };
   const e = /^#?([245]\.\d{1,3}\.\d{1,3})(?![\d.])/.exec(text);

@@ -66,6 +66,14 @@ export interface Tracked {
   lastGrowthMs: number;
   /** The file's identity as last verified (null until it has a first line). */
   identity: string | null;
+  /**
+   * A copytruncate copy found while its original is still followed and not yet truncated: the
+   * original goes on reading these very lines, so the copy waits where the original is and reads
+   * only once the original was truncated (from where it stopped), else a line would come twice.
+   */
+  copyOf?: Tracked;
+  /** Where the file stood when it was last truncated or rewritten, and what it was. */
+  beforeRestart?: { identity: string | null; offset: number; line: number };
 }
 
 const COMPRESSED = /\.(?:gz|bz2|xz|zst|zip)$/;
@@ -363,6 +371,7 @@ export class Follower {
     let offset = 0;
     let line = 0;
     let name = file;
+    let copyOf: Tracked | undefined;
     const saved = this.restore.find((c) => c.dev === dev && c.ino === ino && (c.identity === null || c.identity === identity));
     const atName = this.restore.find((c) => c.path === file);
     const known = identity === null ? undefined : this.positions.get(identity);
@@ -370,16 +379,22 @@ export class Follower {
       ({ offset, line } = saved);
       name = saved.path;
       this.forget(saved);
-    } else if (known !== undefined && s.size >= known.offset) {
-      // The same content under another name or inode: a rotated or copied file we were reading.
+    } else if (known !== undefined) {
+      // The same content under another name or inode: a rotated or copied file we were reading. A
+      // copy shorter than our position (the original grew between the copy and its truncation, and
+      // we read that growth from the original) holds nothing we have not read: start at its end.
       ({ offset, line } = known);
+      if (s.size < offset) offset = s.size;
       const from = this.restore.find((c) => c.identity === identity);
       if (from !== undefined) {
         name = from.path;
         this.forget(from);
       } else {
         const owner = [...this.tracked.values()].find((t) => t.identity === identity);
-        if (owner !== undefined) name = owner.name;
+        if (owner !== undefined) {
+          name = owner.name;
+          if (owner.current !== null) copyOf = owner;
+        }
       }
       this.stats.copiesResumed++;
     } else if (this.first && !this.options.fromStart && !this.options.restored) {
@@ -402,6 +417,7 @@ export class Follower {
       readPos: offset,
       lastGrowthMs: this.now(),
       identity,
+      ...(copyOf !== undefined ? { copyOf } : {}),
     };
     this.tracked.set(`${dev}:${ino}`, t);
     this.stats.opened++;
@@ -410,6 +426,24 @@ export class Follower {
 
   /** Reads what is new in a file (up to the per-poll budget), after checking it was not truncated or rewritten. */
   private async read(t: Tracked, onLines: (t: Tracked, lines: Line[]) => Promise<void>): Promise<void> {
+    if (t.copyOf !== undefined) {
+      const o = t.copyOf;
+      const followed = this.tracked.get(`${o.dev}:${o.ino}`) === o;
+      if (followed && o.identity === t.identity) {
+        // Is the original truncated (or rewritten) on disk already? Then the copy goes first, as before.
+        let truncated: boolean;
+        try {
+          truncated = (await o.fh.stat()).size < o.readPos || (await fileIdentity(o.fh)) !== o.identity;
+        } catch {
+          truncated = true;
+        }
+        await this.moveTo(t, o.splitter.offset, o.splitter.lines);
+        if (!truncated) return; // not yet: the original reads these lines; the copy waits where it is
+      } else if (followed && o.beforeRestart !== undefined && o.beforeRestart.identity === t.identity) {
+        await this.moveTo(t, o.beforeRestart.offset, o.beforeRestart.line);
+      }
+      t.copyOf = undefined;
+    }
     let size: number;
     try {
       size = (await t.fh.stat()).size;
@@ -424,6 +458,7 @@ export class Follower {
       if (id !== null && id !== t.identity) restart = true;
     }
     if (restart) {
+      t.beforeRestart = { identity: t.identity, offset: t.splitter.offset, line: t.splitter.lines };
       this.stats.truncations++;
       const dropped = t.splitter.reset(0);
       if (dropped > 0) this.options.warn(`tail: ${t.current ?? t.name} was truncated with ${dropped} bytes of an unfinished line pending; they are lost`);
@@ -450,6 +485,22 @@ export class Follower {
     }
     if (budget <= 0) this.more = true;
     if (this.positions.size > 1000) this.positions.delete(this.positions.keys().next().value as string);
+  }
+
+  /** Sets where a tracker reads next (a line start), forgetting any partial line it held. */
+  private async moveTo(t: Tracked, to: number, line: number): Promise<void> {
+    // Not past the copy's end: the original may have read lines written after the copy was made,
+    // and a position past the end would look like a truncation of the copy.
+    let offset = to;
+    try {
+      offset = Math.min(to, (await t.fh.stat()).size);
+    } catch {
+      // unreadable now: the next read says so
+    }
+    // Only forward: lines before the copy's position were read already (from it or its original).
+    if (offset <= t.readPos) return;
+    t.splitter = new LineSplitter({ offset, number: line, identity: t.identity }, this.options.maxLineLength ?? MAX_LINE_LENGTH);
+    t.readPos = offset;
   }
 
   private async close(t: Tracked): Promise<void> {

@@ -140,6 +140,40 @@ describe('Follower', () => {
     expect(f.stats.copiesResumed).toBe(1);
   });
 
+  it('copytruncate seen between the copy and the truncation: each line once (the copy waits while the original goes on)', async () => {
+    writeFileSync(p('mail.log'), '');
+    const { poll, texts } = follower([p('mail.log*')]);
+    await poll();
+    appendFileSync(p('mail.log'), 'one\n');
+    await poll();
+    appendFileSync(p('mail.log'), 'two\n');
+    copyFileSync(p('mail.log'), p('mail.log.1'));
+    await poll(); // the copy is there, the original not truncated yet: 'two' is read once, from either
+    appendFileSync(p('mail.log'), 'three (after the copy: lost by copytruncate itself, read here before the truncation)\n');
+    await poll();
+    truncateSync(p('mail.log'), 0);
+    appendFileSync(p('mail.log'), 'four\n');
+    await poll();
+    await poll();
+    expect(texts()).toEqual(['one', 'two', 'three (after the copy: lost by copytruncate itself, read here before the truncation)', 'four']);
+  });
+
+  it('copytruncate whose copy is shorter than our position (we read the original\'s growth before the truncation): nothing read twice', async () => {
+    writeFileSync(p('mail.log'), '');
+    const { poll, texts } = follower([p('mail.log*')]);
+    await poll();
+    appendFileSync(p('mail.log'), 'one\ntwo\n');
+    copyFileSync(p('mail.log'), p('copy-in-progress')); // not a followed name yet
+    appendFileSync(p('mail.log'), 'three (after the copy)\n');
+    await poll(); // one, two, three from the original
+    truncateSync(p('mail.log'), 0);
+    appendFileSync(p('mail.log'), 'four\n');
+    renameSync(p('copy-in-progress'), p('mail.log.1')); // the copy shows up under a followed name
+    await poll();
+    await poll();
+    expect(texts()).toEqual(['one', 'two', 'three (after the copy)', 'four']);
+  });
+
   it('deletion and re-creation: the new file is read from its start', async () => {
     writeFileSync(p('mail.log'), '');
     const { poll, texts } = follower([p('mail.log')]);

@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Ev {
   id: string;
   recipient: string;
-  source: { identity: string; offset: number };
+  source: { identity: string; offset: number; file?: string };
 }
 
 function readEvents(file: string): Ev[] {
@@ -143,7 +143,14 @@ describe('mta550 tail under real rotation, restarts and a crash', () => {
     // The clean stop/restart wrote nothing twice; only the kill -9 may have (same ids).
     const ids1 = new Set(runs[0]!.map((e) => e.id));
     expect(runs[1]!.filter((e) => ids1.has(e.id))).toEqual([]);
-    for (const run of runs) expect(new Set(run.map((e) => e.id)).size).toBe(run.length);
+    runs.forEach((run, i) => {
+      // Within one run an event must come once; say where the repeats are when they do not.
+      const seen = new Map<string, number>();
+      const repeats: Ev[] = [];
+      run.forEach((e, k) => (seen.has(e.id) ? repeats.push(e) : seen.set(e.id, k)));
+      const where = repeats.length === 0 ? '' : `run ${i + 1}: ${repeats.length} repeats, first at output line ${run.indexOf(repeats[0]!)} (first seen at ${seen.get(repeats[0]!.id)}), identities ${[...new Set(repeats.map((e) => e.source.identity))].join(',')}, first read from ${run[seen.get(repeats[0]!.id)!]!.source.file} then ${repeats[0]!.source.file}, all events of that identity in order: ${run.filter((e) => e.source.identity === repeats[0]!.source.identity).map((e, k, a) => (k === 0 || e.source.offset < a[k - 1]!.source.offset ? `[#${run.indexOf(e)} ${e.source.offset}]` : '')).join('')}, offsets ${Math.min(...repeats.map((e) => e.source.offset))}-${Math.max(...repeats.map((e) => e.source.offset))}; steps: ${steps.join(', ')}; stderr: ${readFileSync(p(`err-${i + 1}.txt`), 'utf8').slice(0, 400)}`;
+      expect(repeats.length, where).toBe(0);
+    });
     // In order within each file (identity), within each run and across the clean restart.
     const inOrder = (evs: Ev[]) => {
       const last = new Map<string, number>();

@@ -7,8 +7,8 @@
  */
 import { createWriteStream } from 'node:fs';
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed) {
+/** mulberry32: small, fast, seeded (also used by generate-exchange.mjs). */
+export function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;

@@ -428,6 +428,10 @@ async function explainCommand(args: ExplainArgs, io: CliIo): Promise<number> {
 
 const STDIN_TOKEN = '\u0000stdin';
 
+/** Options several commands share, defined once. */
+const QUIET_OPTION = { alias: 'q', describe: 'No notes on standard error (errors are still printed)', type: 'boolean', default: false } as const;
+const MAX_ROWS_OPTION = { describe: 'Most rows per table in the text report', type: 'number', default: 40 } as const;
+
 /** Runs the CLI with the given arguments; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let result: Promise<number> | null = null;
@@ -508,17 +512,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             type: 'boolean',
             default: false,
           })
-          .option('max-rows', {
-            describe: 'Most rows per table in the text report',
-            type: 'number',
-            default: 40,
-          })
-          .option('quiet', {
-            alias: 'q',
-            describe: 'No notes on standard error (errors are still printed)',
-            type: 'boolean',
-            default: false,
-          })
+          .option('max-rows', MAX_ROWS_OPTION)
+          .option('quiet', QUIET_OPTION)
           .example('$0 analyze /var/log/mail.log', 'Report on the live mail log')
           .example("$0 analyze '/var/log/mail.log*' --codes 5xx", 'Every 5xx in the rotated set, oldest first')
           .example("$0 analyze mail.log --output ndjson | jq '.email.to.address[0]'", 'One ECS document per line'),
@@ -665,17 +660,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             type: 'boolean',
             default: true,
           })
-          .option('max-rows', {
-            describe: 'Most rows per table in the text report',
-            type: 'number',
-            default: 40,
-          })
-          .option('quiet', {
-            alias: 'q',
-            describe: 'No notes on standard error (errors are still printed)',
-            type: 'boolean',
-            default: false,
-          })
+          .option('max-rows', MAX_ROWS_OPTION)
+          .option('quiet', QUIET_OPTION)
           .example('$0 aggregate mx1.ndjson mx2.ndjson --output json', 'One report over two hosts')
           .example('kcat -C -t mta550 -e | $0 aggregate -', 'From a Kafka topic the hosts ship to'),
       (args) => {

@@ -451,28 +451,25 @@ export class Pipeline {
     }
   }
 
+  /** Hands one decoded record to its format's correlator, with its time resolved and its source. */
   private record(ch: Channel, line: Line, text: string, identity: string, d: Extract<Decoded, { type: 'record' }>): void {
     const summary = ch.summary;
-    {
-      {
-        const t = ch.clock.resolve(d.envelope.time);
-        if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
-        if (t.epochMs !== null) {
-          if (t.epochMs < ch.firstMs) ch.firstMs = t.epochMs;
-          if (t.epochMs > ch.lastMs) ch.lastMs = t.epochMs;
-          if (t.epochMs > this.latestMs) this.latestMs = t.epochMs;
-        }
-        ch.correlator!.push({
-          record: d.record,
-          envelope: d.envelope,
-          daemon: d.daemon,
-          timeMs: t.epochMs,
-          yearSource: t.yearSource,
-          source: { format: ch.parser!.format, file: ch.path, line: line.number, offset: line.offset, identity },
-          raw: text,
-        });
-      }
+    const t = ch.clock.resolve(d.envelope.time);
+    if (t.yearSource !== 'none') summary.yearSource = t.yearSource === 'logged' ? (summary.yearSource ?? 'logged') : t.yearSource;
+    if (t.epochMs !== null) {
+      if (t.epochMs < ch.firstMs) ch.firstMs = t.epochMs;
+      if (t.epochMs > ch.lastMs) ch.lastMs = t.epochMs;
+      if (t.epochMs > this.latestMs) this.latestMs = t.epochMs;
     }
+    ch.correlator!.push({
+      record: d.record,
+      envelope: d.envelope,
+      daemon: d.daemon,
+      timeMs: t.epochMs,
+      yearSource: t.yearSource,
+      source: { format: ch.parser!.format, file: ch.path, line: line.number, offset: line.offset, identity },
+      raw: text,
+    });
   }
 
   private async drain(): Promise<void> {

@@ -16,7 +16,7 @@
  */
 import type { Decoded, Envelope, ExchangeTrackingRecord, HostRef } from '../../src/model/records.js';
 import type { LineDecoder, Parser } from '../../src/model/parser.js';
-import { jsonObject, JsonObjectFramer, summaryRow } from './trace.js';
+import { envelope, jsonObject, JsonObjectFramer, summaryRow } from './trace.js';
 
 /** The 2010 layout; 2013 adds network-message-id after message-id; 2016/2019 add three at the end. */
 const FIELDS_2010 = [
@@ -36,14 +36,7 @@ const ISO_START = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?,/;
 const CSV_HEADER = /^"?(?:date_time_utc|origin_timestamp_utc)"?,/i;
 const PROGRAM = 'MSExchangeTransport';
 
-const noEnvelope = (message: string, epochMs: number | null): Envelope => ({
-  time: epochMs === null ? { kind: 'none' } : { kind: 'absolute', epochMs },
-  host: null,
-  program: PROGRAM,
-  pid: null,
-  container: null,
-  message,
-});
+const noEnvelope = (message: string, epochMs: number | null): Envelope => envelope(message, epochMs, PROGRAM);
 
 function list(v: string | undefined): string[] {
   if (v === undefined || v === '') return [];

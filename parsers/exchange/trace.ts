@@ -13,10 +13,11 @@ import type { Decoded, Envelope, ExchangeTraceRecord } from '../../src/model/rec
 
 const PROGRAM = 'ExchangeOnline';
 
-export const envelope = (message: string, epochMs: number | null): Envelope => ({
+/** The envelope of an Exchange row: its own time only (the log names no host or process). */
+export const envelope = (message: string, epochMs: number | null, program = PROGRAM): Envelope => ({
   time: epochMs === null ? { kind: 'none' } : { kind: 'absolute', epochMs },
   host: null,
-  program: PROGRAM,
+  program,
   pid: null,
   container: null,
   message,

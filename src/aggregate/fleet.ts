@@ -43,8 +43,7 @@ function decode(doc: Doc): { kind: 'rejection'; e: RejectionEvent } | { kind: 'a
   const ecs = recordKind(doc);
   if (ecs === 'rejection') return { kind: 'rejection', e: rejectionFromEcs(doc) };
   if (ecs === 'delivery') return { kind: 'attempt', a: attemptFromEcs(doc) };
-  if (ecs === 'onset' || ecs === 'group') return { kind: 'recomputed' };
-  if (doc['mta550.record'] === 'summary' || (doc.mta550 as Doc | undefined)?.record === 'summary') return { kind: 'recomputed' };
+  if (ecs === 'onset' || ecs === 'group' || ecs === 'summary') return { kind: 'recomputed' };
   // `--output records`: mta550's own shapes.
   if (doc.type === 'attempt' && typeof doc.messageKey === 'string') {
     const { type: _t, format: _f, file: _p, ...a } = doc;

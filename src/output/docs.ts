@@ -60,7 +60,6 @@ export class DocWriter {
 
   /** A group of a built report: the caller redacts the report once (its text and JSON forms too). */
   group(g: ReportGroup, at: string | null): string {
-    const x = g;
-    return this.shape === 'records' ? `${JSON.stringify({ type: 'group', ...x })}\n` : this.line(groupToEcs(x, at));
+    return this.shape === 'records' ? `${JSON.stringify({ type: 'group', ...g })}\n` : this.line(groupToEcs(g, at));
   }
 }

@@ -377,10 +377,10 @@ export function summaryToEcs(sm: LiveSummary): Doc {
 }
 
 /** Which record a document (nested or flat) carries. */
-export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'group' | null {
+export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'group' | 'summary' | null {
   const flat = isFlat(input);
   const v = flat ? input['mta550.record'] : get(input, 'mta550.record');
-  return v === 'rejection' || v === 'delivery' || v === 'onset' || v === 'group' ? v : null;
+  return v === 'rejection' || v === 'delivery' || v === 'onset' || v === 'group' || v === 'summary' ? v : null;
 }
 
 // --- the flat form (`--ecs=false`) ---------------------------------------------------------------

@@ -1,9 +1,12 @@
 import type { Classification } from '../classify/classify.js';
 import type { Format } from './parser.js';
-import type { HostRef, Stage } from './records.js';
+import type { Ecosystem, HostRef, Stage } from './records.js';
 
-/** inbound: our server refused a client. outbound: a remote server refused us. */
-export type Direction = 'inbound' | 'outbound';
+/**
+ * inbound: our server refused a client. outbound: a remote server refused us. submission: an
+ * application's SMTP client was refused by the relay or provider it submits to (app logs).
+ */
+export type Direction = 'inbound' | 'outbound' | 'submission';
 
 /** How the year of a timestamp was found (FORMATS.md 0.2). `logged`: the line carries its own year. */
 export type YearSource = 'logged' | 'explicit' | 'mtime' | 'now' | 'none';
@@ -106,6 +109,41 @@ export interface RejectionEvent {
   /** Subtype, side, provider, confidence, evidence and next move; set by the pipeline's classify step. */
   classification: Classification | null;
   raw: string;
+  /** Only on events read from application logs (direction `submission`). */
+  app?: AppContext;
+}
+
+/** What an application's error adds to its event (FORMATS.md 4). */
+export interface AppContext {
+  ecosystem: Ecosystem;
+  /** `nodemailer`, `smtplib`, `jakarta.mail`, `System.Net.Mail`, `MailKit`, `PHPMailer`, `Net::SMTP`, `gomail`... */
+  library: string;
+  /** The exception class or error name as logged. */
+  exception: string | null;
+  /** Set when the error named a status shared by several codes (`code` is null then): the candidates. */
+  codeCandidates: number[] | null;
+  /** Recipients the same send had accepted, when the error lists them. */
+  accepted: string[];
+  /** The MTA's record of the same message or refusal in another input, when one was found. */
+  link: AppLink | null;
+}
+
+/**
+ * The join of an application's event with an MTA's record: by Message-ID (exact), or by recipient
+ * within a time window (`inferred`: the same recipient refused near the same time, not proven).
+ */
+export interface AppLink {
+  by: 'message-id' | 'recipient-time';
+  inferred: boolean;
+  /** The MTA event's id when the MTA logged a refusal; null when only its message record matched. */
+  eventId: string | null;
+  source: SourceRef;
+  mtaHost: string | null;
+  queueId: string | null;
+  /** The MTA's reply text for the same refusal, when it logged one. */
+  reply: string | null;
+  /** Seconds from the MTA's record to the app's (positive: the app logged later). */
+  offsetSeconds: number | null;
 }
 
 /** Per recipient domain delivery counts: the denominators rates are built on later. */

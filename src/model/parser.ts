@@ -1,7 +1,7 @@
 import type { Decoded } from './records.js';
 
 /** Input formats mta550 reads. */
-export type Format = 'postfix' | 'exim' | 'exchange';
+export type Format = 'postfix' | 'exim' | 'exchange' | 'app';
 
 /** A format's parser: a cheap sniffer and a pure, never-throwing decoder (STYLE.md habit 2). */
 export interface Parser {
@@ -15,6 +15,11 @@ export interface Parser {
    * `#Fields` header, CSV fields over line ends); without it `decode` serves every input.
    */
   newDecoder?(): LineDecoder;
+  /**
+   * Units span lines (stack traces, tracebacks): the pipeline assembles them with the multi-line
+   * framer (src/framing/multiline.ts) and hands `decode` one unit, its lines joined with `\n`.
+   */
+  readonly multiline?: boolean;
 }
 
 export interface LineDecoder {

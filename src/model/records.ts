@@ -305,8 +305,52 @@ export interface ExchangeTraceRecord {
   size: number | null;
 }
 
+// ---------------------------------------------------------------- application exception records
+
+/** The client library families whose SMTP errors mta550 reads from application logs (FORMATS.md 4). */
+export type Ecosystem = 'nodemailer' | 'python' | 'java' | 'dotnet' | 'php' | 'ruby' | 'go';
+
+/** One refused recipient as the application's error names it. */
+export interface AppRecipientError {
+  address: string;
+  /** This recipient's own reply, when the error carries one per recipient (smtplib's dict, Java's nested exceptions). */
+  reply: Reply | null;
+}
+
+/**
+ * An SMTP error an application logged (FORMATS.md 4): one exception, traceback or structured log
+ * entry, assembled from its lines by the multi-line framer (src/framing/multiline.ts).
+ */
+export interface AppErrorRecord {
+  kind: 'app.error';
+  ecosystem: Ecosystem;
+  /** The library as recognised: `nodemailer`, `smtplib`, `jakarta.mail`, `System.Net.Mail`, `MailKit`, `PHPMailer`... */
+  library: string;
+  /** The exception class or error name as logged (`SMTPRecipientsRefused`, `SendFailedException`, `EENVELOPE`...). */
+  exception: string | null;
+  /** The reply of the error as a whole (the first refused recipient's when only per-recipient replies exist). */
+  reply: Reply;
+  /**
+   * When the error names a status but not its number and the name fits several codes (.NET's text
+   * "Mailbox unavailable." is 450 MailboxBusy and 550 MailboxUnavailable): the candidates, lowest first.
+   * `reply.code` stays null then.
+   */
+  codeCandidates: number[] | null;
+  /** SMTP command the reply answered, when the error says so (`RCPT TO`, `DATA`, `MAIL FROM`). */
+  stage: Stage;
+  /** Refused recipients (empty when the error names none). */
+  recipients: AppRecipientError[];
+  /** Recipients the same send had accepted, when the error lists them (Nodemailer `accepted`, Java `validSent`). */
+  accepted: string[];
+  sender: string | null;
+  /** Without angle brackets. */
+  messageId: string | null;
+  /** The SMTP server the application talked to (its relay or provider), when logged. */
+  relay: HostRef | null;
+}
+
 /** Every record kind any parser can produce. */
-export type LogRecord = PostfixRecord | EximRecord | ExchangeTrackingRecord | ExchangeTraceRecord;
+export type LogRecord = PostfixRecord | EximRecord | ExchangeTrackingRecord | ExchangeTraceRecord | AppErrorRecord;
 
 // ---------------------------------------------------------------- decoder results
 

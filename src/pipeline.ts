@@ -11,12 +11,15 @@ import type { Readable } from 'node:stream';
 import { parsers } from '../parsers/index.js';
 import type { CodeFilter } from './aggregate/codes.js';
 import { classify } from './classify/classify.js';
+import { AppCorrelator } from './correlate/app.js';
 import { EximCorrelator } from './correlate/exim.js';
+import { SourceLinker, type LinkOptions } from './correlate/link.js';
 import { ExchangeCorrelator } from './correlate/exchange.js';
 import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { LineSplitter, ownString, readLineBatches, type Line } from './framing/lines.js';
 import { asUtf8, type TextEncoding } from './input/encoding.js';
+import { MultilineFramer, type FramedUnit } from './framing/multiline.js';
 import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
@@ -31,6 +34,9 @@ import type { Decoded } from './model/records.js';
 
 /** Lines looked at to choose a file's format. */
 const SNIFF_LINES = 50;
+
+/** A live file's unit (a stack trace being written) ends when no line came for this long. */
+const FRAME_IDLE_MS = 1_000;
 /** Distinct program or daemon names counted one by one before the rest are folded into `(others)`. */
 const MAX_NAMED_COUNTERS = 50;
 /** Malformed lines quoted in the summary per input. */
@@ -41,6 +47,7 @@ const CORRELATORS: Readonly<Record<Format, new (sink: CorrelatorSink, options?: 
   postfix: PostfixCorrelator,
   exim: EximCorrelator,
   exchange: ExchangeCorrelator,
+  app: AppCorrelator,
 };
 
 /** The accounting of one input: lines = records + unsupported + otherPrograms + malformed + blank + continuation + joined. */
@@ -104,6 +111,8 @@ export interface PipelineOptions {
   /** `--year`: the year of the first yearless line of each input. */
   year?: number;
   correlator?: CorrelatorOptions;
+  /** Joining app events with MTA records (window, bounds). */
+  links?: LinkOptions;
   stdin: Readable;
   /** The clock for stdin's year anchor (tests pin it). */
   nowMs?: number;
@@ -197,6 +206,8 @@ export class Channel {
   /** The parser's decoder for this input (its own state for formats that need one, such as Exchange's header). */
   decoder: LineDecoder | null = null;
   correlator: Correlator | null = null;
+  /** Assembles multi-line units (stack traces) for formats that have them (app logs). */
+  framer: MultilineFramer | null = null;
   /** Undecided until the first lines are seen (the wrapper is chosen before the format). */
   unwrapper: Unwrapper | null | undefined = undefined;
   /** Lines kept while the format is being chosen. */
@@ -225,8 +236,9 @@ export class Channel {
     let best = at;
     const first = this.sample.find((x) => x.identity === identity);
     if (first !== undefined && first.line.offset < best.offset) best = { offset: first.line.offset, line: first.line.number - 1 };
-    const held = this.unwrapper?.heldLine ?? null;
-    if (held !== null && this.identity === identity && held.offset < best.offset) best = { offset: held.offset, line: held.number - 1 };
+    for (const held of [this.unwrapper?.heldLine ?? null, this.framer?.heldLine ?? null]) {
+      if (held !== null && this.identity === identity && held.offset < best.offset) best = { offset: held.offset, line: held.number - 1 };
+    }
     return best;
   }
 }
@@ -240,6 +252,8 @@ export class Pipeline {
   /** One correlator per format, shared by that format's inputs so rotated sets stay joined. */
   private readonly correlators = new Map<Format, Correlator>();
   private readonly channels: Channel[] = [];
+  /** Joins app events with MTA records of the same message (correlate/link.ts). */
+  private readonly linker: SourceLinker;
   private eventsSeen = 0;
   private eventsEmitted = 0;
   /** Latest log time handled, for advancing onset detection while a live log is quiet. */
@@ -260,10 +274,12 @@ export class Pipeline {
             ...(options.onsets ?? {}),
             ...(consumer.unit !== undefined ? { onUnit: (u: DeliveryUnit) => consumer.unit!(u) } : {}),
           });
+    this.linker = new SourceLinker(options.links);
     this.sink = {
       event: (e) => {
         this.eventsSeen++;
-        if (e.code === null || !options.codes.matches(e.code)) return;
+        // An app error that names a status shared by several codes is kept when one of them is asked for.
+        if (e.code === null ? !(e.app?.codeCandidates ?? []).some((c) => options.codes.matches(c)) : !options.codes.matches(e.code)) return;
         if (options.classify !== false) {
           e.classification = classify({
             reply: e.reply,
@@ -278,6 +294,11 @@ export class Pipeline {
         if (e.direction === 'inbound' && e.classification !== null) {
           this.engine?.inbound(e.time === null ? null : Date.parse(e.time), e.classification.subtype, e.client?.ip ?? null, e.recipient);
         }
+        if (e.direction === 'submission') {
+          for (const r of this.linker.hold(e)) this.queue.push({ kind: 'event', e: r });
+          return;
+        }
+        this.linker.index(e);
         this.queue.push({ kind: 'event', e });
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
@@ -300,6 +321,7 @@ export class Pipeline {
     if (forced) {
       ch.parser = parsers.find((p) => p.format === this.options.format) ?? null;
       ch.decoder = ch.parser?.newDecoder?.() ?? ch.parser;
+      if (ch.parser?.multiline === true) ch.framer = new MultilineFramer();
       if (ch.parser !== null) ch.correlator = this.correlatorFor(ch.parser.format);
     }
     this.channels.push(ch);
@@ -357,6 +379,7 @@ export class Pipeline {
       ch.summary.joined--;
       this.decodeLine(ch, rest.line, rest.text, ch.identity);
     }
+    this.endUnits(ch, ch.framer?.end() ?? []);
     await this.drain();
     this.finishSummary(ch);
   }
@@ -382,6 +405,7 @@ export class Pipeline {
       }
       ch.parser = chooseParser(plain) ?? parsers[0]!;
       ch.decoder = ch.parser.newDecoder?.() ?? ch.parser;
+      if (ch.parser.multiline === true) ch.framer = new MultilineFramer();
       ch.correlator = this.correlatorFor(ch.parser.format);
     }
   }
@@ -418,8 +442,25 @@ export class Pipeline {
     }
   }
 
-  /** Decodes one (unwrapped) line, already counted in `lines`. */
+  /** Decodes one (unwrapped) line, already counted in `lines`; multi-line formats frame it first. */
   private decodeLine(ch: Channel, line: Line, text: string, identity: string): void {
+    if (ch.framer !== null) {
+      const before = ch.framer.continuations;
+      const f = ch.framer.push(line, text, Date.now());
+      for (const u of f.units) this.decodeUnit(ch, u.line, u.text, identity);
+      if (f.blank) ch.summary.blank++;
+      ch.summary.continuation += ch.framer.continuations - before;
+      return;
+    }
+    this.decodeUnit(ch, line, text, identity);
+  }
+
+  /** Units the framer gave up at the end of input or after an idle time. */
+  private endUnits(ch: Channel, units: readonly FramedUnit[]): void {
+    for (const u of units) this.decodeUnit(ch, u.line, u.text, ch.identity);
+  }
+
+  private decodeUnit(ch: Channel, line: Line, text: string, identity: string): void {
     const summary = ch.summary;
     const d = ch.decoder!.decode(text);
     switch (d.type) {
@@ -513,7 +554,11 @@ export class Pipeline {
         await this.replaySample(ch);
       }
     }
+    for (const ch of this.channels) if (ch.framer !== null) this.endUnits(ch, ch.framer.idle(nowMs, FRAME_IDLE_MS));
     for (const c of this.correlators.values()) c.expireWaiting?.(nowMs, opts.maxWaitMs);
+    if (this.linker.holding > 0 && this.latestMs > -Infinity) {
+      for (const e of this.linker.releaseBefore(this.latestMs + opts.quietForMs)) this.queue.push({ kind: 'event', e });
+    }
     if (this.engine !== null && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
     await this.drain();
   }
@@ -521,7 +566,7 @@ export class Pipeline {
   /** The first line whose event still waits in a correlator, per source identity (for checkpoints). */
   waitingFrom(): Map<string, { offset: number; line: number }> {
     const out = new Map<string, { offset: number; line: number }>();
-    for (const c of this.correlators.values()) {
+    for (const c of [...this.correlators.values(), { waitingFrom: () => this.linker.heldFrom() }]) {
       for (const [identity, at] of c.waitingFrom?.() ?? []) {
         const prev = out.get(identity);
         if (prev === undefined || at.offset < prev.offset) out.set(identity, at);
@@ -539,7 +584,9 @@ export class Pipeline {
           await this.replaySample(ch);
         }
       }
+      for (const ch of this.channels) if (ch.framer !== null) this.endUnits(ch, ch.framer.end());
       for (const c of this.correlators.values()) c.flush();
+      for (const e of this.linker.releaseAll()) this.queue.push({ kind: 'event', e });
       this.engine?.flush();
       await this.drain();
     }

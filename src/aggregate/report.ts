@@ -81,7 +81,8 @@ export interface Report {
   onsets: OnsetRecord[];
   totals: {
     events: number;
-    byDirection: Record<Direction, number>;
+    /** `submission` appears only when app logs gave such events. */
+    byDirection: Record<'inbound' | 'outbound', number> & Partial<Record<Direction, number>>;
     byOutcome: Record<string, number>;
     byCode: Record<string, number>;
     firstSeen: string | null;
@@ -190,7 +191,7 @@ export class ReportBuilder {
   event(e: RejectionEvent): void {
     const t = this.totals;
     t.events++;
-    t.byDirection[e.direction]++;
+    t.byDirection[e.direction] = (t.byDirection[e.direction] ?? 0) + 1;
     t.byOutcome[e.outcome] = (t.byOutcome[e.outcome] ?? 0) + 1;
     const code = e.code === null ? 'none' : String(e.code);
     t.byCode[code] = (t.byCode[code] ?? 0) + 1;
@@ -227,7 +228,7 @@ export class ReportBuilder {
       if (!g.exampleReplies.includes(reply)) g.exampleReplies.push(detach(reply));
     }
 
-    if (e.direction === 'outbound') {
+    if (e.direction !== 'inbound') {
       const pk = `${provider}\u0000${subtype}`;
       let pg = this.providerGroups.get(pk);
       if (pg === undefined) {

@@ -34,7 +34,8 @@ export interface Evidence {
 export interface ClassifyInput {
   /** The reply as logged; MTA wrappers are stripped here. */
   reply: string;
-  direction: 'inbound' | 'outbound';
+  /** `submission` (an app refused by its relay or provider) is read like `outbound`: the other side answered. */
+  direction: 'inbound' | 'outbound' | 'submission';
   /** Known from the log line (Postfix `(in reply to ...)`, smtpd's stage word); else read from the wrapper. */
   stage?: Stage | null;
   /** The three-digit code when the log gave it apart from the text. */

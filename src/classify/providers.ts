@@ -167,7 +167,7 @@ function bySuffix(host: string): [string, ProviderId] | null {
 
 /** The provider that answered, and how we know. */
 export function detectProvider(input: {
-  direction: 'inbound' | 'outbound';
+  direction: 'inbound' | 'outbound' | 'submission';
   remoteHost: string | null;
   text: string;
   recipientDomain: string | null;

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Classification } from '../classify/classify.js';
-import type { DeliveryAttempt, RecipientOutcome, RejectionEvent } from '../model/event.js';
+import type { AppContext, AppLink, DeliveryAttempt, RecipientOutcome, RejectionEvent, SourceRef } from '../model/event.js';
 import type { HostRef } from '../model/records.js';
 import type { OnsetRecord } from '../onset/engine.js';
 import type { ReportGroup } from '../aggregate/report.js';
@@ -28,7 +28,7 @@ export const ECS_VERSION = '8.17.0';
 
 type Doc = Record<string, unknown>;
 
-const PRODUCTS: Record<string, string> = { postfix: 'Postfix', exim: 'Exim', exchange: 'Microsoft Exchange' };
+const PRODUCTS: Record<string, string> = { postfix: 'Postfix', exim: 'Exim', exchange: 'Microsoft Exchange', app: 'application' };
 
 /** Sets a dotted path in a nested document (skipping null and undefined values). */
 function put(doc: Doc, path: string, value: unknown): void {
@@ -171,7 +171,14 @@ export function rejectionToEcs(e: RejectionEvent): Doc {
     if (e.direction === 'inbound') putHost(doc, 'source', e.client);
   }
   put(doc, 'log.file.path', e.source.file);
-  observer(doc, e.source.format, e.mta.host);
+  if (e.app === undefined) observer(doc, e.source.format, e.mta.host);
+  else {
+    // An application's log: the app is the observer, and the SMTP client that was refused.
+    put(doc, 'observer.type', 'application');
+    put(doc, 'observer.product', e.app.library);
+    put(doc, 'observer.hostname', e.mta.host);
+    put(doc, 'host.name', e.mta.host);
+  }
   related(doc, [e.remote?.name, e.client?.name, e.mta.host], [e.remote?.ip, e.client?.ip]);
   const m: Doc = {
     schema: 1,
@@ -207,6 +214,7 @@ export function rejectionToEcs(e: RejectionEvent): Doc {
             complete: e.message.complete,
           },
   };
+  if (e.app !== undefined) m.app = appToDoc(e.app);
   if (c !== null) {
     Object.assign(m, { subtype: c.subtype, side: c.side, provider: c.provider, confidence: c.confidence, next_move: c.nextMove, classification: classificationToDoc(c) });
   }
@@ -269,6 +277,52 @@ export function rejectionFromEcs(input: Doc): RejectionEvent {
           },
     classification: m.classification === undefined || m.classification === null ? null : classificationFromDoc(m.classification as Doc),
     raw: (get(doc, 'event.original') as string | undefined) ?? '',
+    ...(m.app === undefined || m.app === null ? {} : { app: appFromDoc(m.app as Doc) }),
+  };
+}
+
+const appToDoc = (a: AppContext): Doc => ({
+  ecosystem: a.ecosystem,
+  library: a.library,
+  exception: a.exception,
+  code_candidates: a.codeCandidates === null ? null : [...a.codeCandidates],
+  accepted: [...a.accepted],
+  link:
+    a.link === null
+      ? null
+      : {
+          by: a.link.by,
+          inferred: a.link.inferred,
+          event_id: a.link.eventId,
+          source: { ...a.link.source },
+          mta_host: a.link.mtaHost,
+          queue_id: a.link.queueId,
+          reply: a.link.reply,
+          offset_seconds: a.link.offsetSeconds,
+        },
+});
+
+function appFromDoc(d: Doc): AppContext {
+  const l = (d.link ?? null) as Doc | null;
+  return {
+    ecosystem: d.ecosystem as AppContext['ecosystem'],
+    library: d.library as string,
+    exception: (d.exception as string | null) ?? null,
+    codeCandidates: (d.code_candidates as number[] | null) ?? null,
+    accepted: [...(d.accepted as string[])],
+    link:
+      l === null
+        ? null
+        : {
+            by: l.by as AppLink['by'],
+            inferred: l.inferred as boolean,
+            eventId: (l.event_id as string | null) ?? null,
+            source: { ...(l.source as SourceRef) },
+            mtaHost: (l.mta_host as string | null) ?? null,
+            queueId: (l.queue_id as string | null) ?? null,
+            reply: (l.reply as string | null) ?? null,
+            offsetSeconds: (l.offset_seconds as number | null) ?? null,
+          },
   };
 }
 
@@ -389,7 +443,7 @@ export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'gr
  * Embedded records are kept whole in the flat form (JSON-encoded strings), so a flat row has scalar
  * and string-array values only: what a column store's JSONEachRow ingest takes (docs/clickhouse.md).
  */
-const OPAQUE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message']);
+const OPAQUE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message', 'mta550.app']);
 
 /** The same content with dotted keys: objects flattened, arrays of scalars kept, embedded records as JSON strings. */
 export function flatten(doc: Doc): Doc {

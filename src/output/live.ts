@@ -17,8 +17,13 @@ export function liveEventLine(e: RejectionEvent, width = 160): string {
   const who = e.recipient ?? (e.direction === 'inbound' ? `client ${e.client?.ip ?? '?'}` : e.sender ?? '?');
   const c = e.classification;
   const cause = c === null ? '' : `${c.subtype} (${c.provider}, ${e.stage ?? 'unknown stage'})`;
-  const by = e.direction === 'outbound' ? (e.remote?.name ?? e.relay ?? 'remote') : `refused by ${e.mta.host ?? 'us'}`;
-  const head = `${time}  ${code.padEnd(9)}  ${e.direction === 'inbound' ? 'IN ' : 'OUT'}  ${who}  ${cause}  ${by}: `;
+  const by =
+    e.direction === 'outbound'
+      ? (e.remote?.name ?? e.relay ?? 'remote')
+      : e.direction === 'submission'
+        ? `${e.app?.library ?? 'app'} refused by ${e.remote?.name ?? e.relay ?? 'its relay'}`
+        : `refused by ${e.mta.host ?? 'us'}`;
+  const head = `${time}  ${code.padEnd(9)}  ${e.direction === 'inbound' ? 'IN ' : e.direction === 'submission' ? 'APP' : 'OUT'}  ${who}  ${cause}  ${by}: `;
   return head + cut(e.reply.replace(/\s+/g, ' '), Math.max(40, width - head.length)) + '\n';
 }
 

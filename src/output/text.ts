@@ -179,16 +179,22 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   );
   if (t.events > 0) {
     lines.push(
-      `  ${n(t.byDirection.outbound)} outbound (a remote server refused us), ${n(t.byDirection.inbound)} inbound (this server refused a client)`,
+      `  ${n(t.byDirection.outbound)} outbound (a remote server refused us), ${n(t.byDirection.inbound)} inbound (this server refused a client)` +
+        (t.byDirection.submission === undefined ? '' : `, ${n(t.byDirection.submission)} submission (an application's relay or provider refused it)`),
     );
     const outcomes = Object.entries(t.byOutcome).sort((a, b) => b[1] - a[1]);
     lines.push(`  by outcome: ${outcomes.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   }
-  for (const direction of ['outbound', 'inbound'] as const) {
+  const titles = {
+    outbound: 'Refused by remote servers (outbound)',
+    inbound: 'Refused by this server (inbound)',
+    submission: "Refused to applications by their relay or provider (submission, from app logs)",
+  } as const;
+  for (const direction of ['outbound', 'inbound', 'submission'] as const) {
     const groups = report.groups.filter((g) => g.direction === direction);
     if (groups.length === 0) continue;
     lines.push('');
-    lines.push(direction === 'outbound' ? 'Refused by remote servers (outbound)' : 'Refused by this server (inbound)');
+    lines.push(titles[direction]);
     lines.push(...groupTable(groups, width, maxRows));
   }
   if (report.subtypes.length > 0) {

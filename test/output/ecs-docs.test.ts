@@ -35,7 +35,7 @@ const TEMPLATE = 'docs/pipelines/index-template.json';
 const GENERATOR = 'docs/pipelines/make-index-template.mjs';
 const KINDS = ['mta550.rejection', 'mta550.delivery', 'mta550.onset', 'mta550.group', 'mta550.summary'] as const;
 /** Whole records inside a document: one field each in the docs' kind tables, JSON strings when flat. */
-const EMBEDDED = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message']);
+const EMBEDDED = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message', 'mta550.app']);
 /** Records not mapped field by field (flattened, disabled, or keys that are values). */
 const UNMAPPED_INSIDE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.message.other_recipients_by_status']);
 

@@ -1,0 +1,202 @@
+/**
+ * Multi-line framing for application logs (FORMATS.md 4): a stack trace, a traceback or an inspected
+ * error object spans lines, and the decoder needs it whole. Lines are assembled into units:
+ *
+ * - A unit starts at a log entry's first line (a timestamp or level word at the start, a JSON
+ *   object), or, in logs without such headers (console output), at a line that is not a
+ *   continuation.
+ * - It ends at the next entry's first line, a blank line, `maxLines` lines or `maxBytes`, a lone
+ *   `}` closing an inspected object, or (live files) when no line came for `idleMs`.
+ * - An entry with a header takes every following line that is not another entry's first line (the
+ *   exception under a logback line, a traceback under a Python logging line). A unit without a
+ *   header takes continuations (indented frames, `Caused by:`, `nested exception is:`, a Python
+ *   traceback's last line) and text that does not look like a new exception.
+ * - Lines that each carry a syslog/journald header, or a `docker compose logs` prefix, are
+ *   assembled after the header is removed, per stream (host, program, pid; or container), so
+ *   interleaved traces of two processes stay apart. Each unit keeps its first line whole (the
+ *   decoder reads time and host from it) and the others without their header.
+ *
+ * Bounded: at most `maxOpen` streams hold a unit at once (the oldest is emitted first).
+ */
+import { parseEnvelope } from '../../parsers/syslog/envelope.js';
+import type { Line } from './lines.js';
+
+export interface FramedUnit {
+  /** The unit's first line: its number and offset place the unit (event ids, file:line). */
+  line: Line;
+  /** The first line whole, then the other lines without their per-line header, joined with `\n`. */
+  text: string;
+  /** Physical lines in the unit. */
+  lines: number;
+}
+
+export interface MultilineOptions {
+  /** Most lines in one unit (default 400); a longer trace is cut into units of this size. */
+  maxLines?: number;
+  /** Most characters in one unit (default 256 KiB). */
+  maxBytes?: number;
+  /** Most streams holding a unit at once (default 256). */
+  maxOpen?: number;
+}
+
+/** How the lines of an input are prefixed: decided on its first non-blank line. */
+type Mode = 'plain' | 'syslog' | 'compose';
+
+interface Open {
+  first: Line;
+  parts: string[];
+  chars: number;
+  /** Started by a log entry header: takes any line up to the next header. */
+  headed: boolean;
+  /** A Python traceback awaits its last line (the exception, not indented). */
+  tracebackOpen: boolean;
+  /** Wall clock of the last line (live idle timeout). */
+  lastMs: number;
+}
+
+const COMPOSE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]* +\| /;
+
+/**
+ * A log entry's first line: a timestamp (ISO/RFC 3339 with `T` or a space, Go's `2024/07/30`,
+ * Laravel's `[2024-11-03 ...]`, time-only `12:03:44.123`, Ruby Logger's `E, [`), a level word first
+ * (Python's default `ERROR:root:`, .NET console `fail: `), or a JSON object.
+ */
+const ENTRY_START =
+  /^(?:\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}[.,]\d{3} |[DIWEFA], \[\d{4}-|(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)(?::| +\S)|(?:fail|crit|warn|info|dbug|trce): |\{")/;
+
+/** BSD syslog time at the start of a plain line (an app that prints it itself). */
+const BSD_START = /^\p{L}{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} /u;
+
+/** Lines that continue whatever came before them. */
+const CONTINUATION =
+  /^(?:[ \t]|Caused by:|Suppressed:|nested exception is:|Traceback \(most recent call last\):|During handling of the above exception|The above exception was the direct cause|Stack trace:|#\d+ |\[stacktrace\]|\(\d+ additional frame|--- End of|[}\])"';]|goroutine \d+ \[|\.\.\. \d+ more)/;
+
+/**
+ * A line that starts a new error when no header says where entries begin: `Error: ...`,
+ * `TypeError: ...`, `smtplib.SMTPRecipientsRefused: ...`, `javax.mail.SendFailedException: ...`,
+ * `Net::SMTPFatalError ...`, `(node:123) ...`, `panic: `, `Unhandled exception. `.
+ */
+const HEAD =
+  /^(?:\(node:\d+\) |panic: |Unhandled exception\. |(?:[A-Za-z_$][\w$.:]{0,200})?(?:Error|Exception|Refused|Fatal[A-Za-z]*|Warning)(?:[:( ]|$)|\[[A-Za-z]*Error: )/;
+
+/** Level words a syslog parse must not take for a host name (`2024-... ERROR mailer: ...`). */
+const LEVEL_WORDS = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
+
+export class MultilineFramer {
+  private readonly maxLines: number;
+  private readonly maxBytes: number;
+  private readonly maxOpen: number;
+  private mode: Mode | null = null;
+  /** Open units by stream key, in insertion order (oldest first). */
+  private readonly open = new Map<string, Open>();
+  /** Lines taken into a unit after its first one (counted as continuations in the run summary). */
+  continuations = 0;
+
+  constructor(options: MultilineOptions = {}) {
+    this.maxLines = options.maxLines ?? 400;
+    this.maxBytes = options.maxBytes ?? 256 * 1024;
+    this.maxOpen = options.maxOpen ?? 256;
+  }
+
+  /**
+   * Takes one line; returns the units it completes (oldest first) and whether the line was taken
+   * into a unit (`held`), or is blank (`blank`, it ended its stream's unit).
+   */
+  push(line: Line, text: string, nowMs = 0): { units: FramedUnit[]; blank: boolean } {
+    const units: FramedUnit[] = [];
+    if (this.mode === null && text.trim() !== '') this.mode = decideMode(text);
+    const { key, body } = this.split(text);
+    const cur = this.open.get(key);
+    if (body.trim() === '') {
+      if (cur !== undefined) units.push(this.close(key, cur));
+      return { units, blank: true };
+    }
+    const entryStart = ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body));
+    if (cur !== undefined && !entryStart && this.continues(cur, body)) {
+      cur.parts.push(body);
+      cur.chars += body.length + 1;
+      cur.lastMs = nowMs;
+      this.continuations++;
+      if (body.startsWith('Traceback (most recent call last):')) cur.tracebackOpen = true;
+      else if (cur.tracebackOpen && !isIndented(body) && !body.startsWith('During handling') && !body.startsWith('The above exception')) cur.tracebackOpen = false;
+      // A lone `}` at the margin closes an inspected error object (Node's util.inspect).
+      if (body === '}' || cur.parts.length >= this.maxLines || cur.chars >= this.maxBytes) units.push(this.close(key, cur));
+      return { units, blank: false };
+    }
+    if (cur !== undefined) units.push(this.close(key, cur));
+    if (this.open.size >= this.maxOpen) {
+      const [oldKey, oldest] = this.open.entries().next().value as [string, Open];
+      units.push(this.close(oldKey, oldest));
+    }
+    const traceback = body.startsWith('Traceback (most recent call last):');
+    this.open.set(key, {
+      first: line,
+      parts: [text],
+      chars: text.length,
+      headed: entryStart,
+      tracebackOpen: traceback,
+      lastMs: nowMs,
+    });
+    if (text.length >= this.maxBytes) units.push(this.close(key, this.open.get(key)!));
+    return { units, blank: false };
+  }
+
+  /** Every unit still open (end of input), oldest first. */
+  end(): FramedUnit[] {
+    const units: FramedUnit[] = [];
+    for (const [key, u] of [...this.open]) units.push(this.close(key, u));
+    return units;
+  }
+
+  /** Live files: units whose last line came `idleMs` or more ago (wall clock), oldest first. */
+  idle(nowMs: number, idleMs: number): FramedUnit[] {
+    const units: FramedUnit[] = [];
+    for (const [key, u] of [...this.open]) if (nowMs - u.lastMs >= idleMs) units.push(this.close(key, u));
+    return units;
+  }
+
+  /** The first line of the oldest unit still held (a checkpoint must not pass it), or null. */
+  get heldLine(): Line | null {
+    let best: Line | null = null;
+    for (const u of this.open.values()) if (best === null || u.first.offset < best.offset) best = u.first;
+    return best;
+  }
+
+  private continues(cur: Open, body: string): boolean {
+    if (cur.tracebackOpen) return true;
+    if (CONTINUATION.test(body)) return true;
+    if (cur.headed) return true;
+    // Without headers: text that does not start a new error continues (a reply wrapped at the margin).
+    return !HEAD.test(body);
+  }
+
+  private split(text: string): { key: string; body: string } {
+    if (this.mode === 'compose') {
+      const m = COMPOSE_PREFIX.exec(text);
+      if (m !== null) return { key: m[0], body: text.slice(m[0].length) };
+    } else if (this.mode === 'syslog') {
+      const e = parseEnvelope(text);
+      if (e !== null && e.host !== null && !LEVEL_WORDS.has(e.host)) {
+        return { key: `${e.container ?? ''}|${e.host}|${e.program ?? ''}|${e.pid ?? ''}`, body: e.message };
+      }
+    }
+    return { key: '', body: text };
+  }
+
+  private close(key: string, u: Open): FramedUnit {
+    this.open.delete(key);
+    return { line: u.first, text: u.parts.join('\n'), lines: u.parts.length };
+  }
+}
+
+function isIndented(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return c === 32 || c === 9;
+}
+
+function decideMode(text: string): Mode {
+  if (COMPOSE_PREFIX.test(text)) return 'compose';
+  const e = parseEnvelope(text);
+  if (e !== null && e.host !== null && !LEVEL_WORDS.has(e.host)) return 'syslog';
+  return 'plain';
+}

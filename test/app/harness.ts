@@ -195,6 +195,14 @@ export function acceptedOf(s: Scenario): string[] {
   return outcomeOf(s) === 'failed' ? [] : s.to.filter((a) => s.rcpt?.[a] === undefined);
 }
 
+/**
+ * How a multi-line reply should read in an event from a smtplib log, where only the text after each
+ * line's `550-`/`550 ` survives (`b'5.1.1 a\n5.1.1 b'`). `wire` (the brief of #6): the prefixes
+ * rebuilt, `550-5.1.1 a 550 5.1.1 b`, the way MTAs log the same reply. `code-once`: what
+ * parsers/app/python.ts does today, `550 5.1.1 a 5.1.1 b`. One switch for the lead to settle.
+ */
+export const PYTHON_MULTILINE_REPLY: 'wire' | 'code-once' = 'wire';
+
 /** The reply as the server sent it, its lines joined with one space: `550-5.1.1 a 550 5.1.1 b`. */
 export function wireReply(r: ReplySpec): string {
   return r.lines.map((l, i) => `${r.code}${i < r.lines.length - 1 ? '-' : ' '}${l}`).join(' ');
@@ -212,7 +220,7 @@ export const STYLES: readonly Style[] = ['nodemailer-console', 'nodemailer-conso
 interface StyleFacts {
   ecosystem: 'nodemailer' | 'python';
   library: 'nodemailer' | 'smtplib';
-  /** The entry of a failed send carries the intended recipients (`to`). */
+  /** The entry of a failed send carries the intended recipients (`to`): they are the refused ones at end of DATA. */
   logsTo: boolean;
   /** The entry carries the Message-ID: for a failed send, for a partly refused one. */
   messageIdFailed: boolean;
@@ -259,10 +267,12 @@ export interface ExpectedEvent {
  *
  * Rules (the lead may want to revisit the ones marked *):
  *  - one event per refused recipient the error names, with that recipient's own reply;
- *  - * a refusal naming no recipient (AUTH, MAIL FROM, end of DATA): one event per address in the
+ *  - AUTH and MAIL FROM refusals refuse the transaction, not a recipient: one event, recipient null,
+ *    even where the entry logs `to` (as event.ts says of MAIL/CONNECT-stage refusals);
+ *  - * an end-of-DATA refusal refuses every recipient of the message: one event per address in the
  *    entry's `to` field when the entry logs one (pino, python-json), else one event with recipient null;
  *  - reply: the wire text, lines joined with one space, `550-` continuation prefixes included. *For
- *    smtplib this means rebuilding them: smtplib keeps only the text after `550-`/`550 `, joined with `\n`;
+ *    smtplib this means rebuilding them (see PYTHON_MULTILINE_REPLY);
  *  - messageId only where the entry carries it, else null; accepted only where the entry lists them;
  *  - * Python: `app.exception` is the exception class without its module, for a failed send;
  *    `sender` is asserted only for SMTPSenderRefused (the exception carries the address).
@@ -275,7 +285,7 @@ export function expectedEvents(s: Scenario, style: Style): ExpectedEvent[] {
   const accepted = outcome === 'partial' && f.acceptedPartial ? acceptedOf(s) : [];
   const out: ExpectedEvent[] = [];
   for (const r of refusalsOf(s)) {
-    const recipients = r.recipient !== null ? [r.recipient] : f.logsTo ? s.to : [null];
+    const recipients = r.recipient !== null ? [r.recipient] : r.stage === 'end_of_data' && f.logsTo ? s.to : [null];
     for (const recipient of recipients) {
       const e: ExpectedEvent = {
         recipient,
@@ -283,7 +293,7 @@ export function expectedEvents(s: Scenario, style: Style): ExpectedEvent[] {
         code: r.reply.code,
         enhancedStatus: enhancedOf(r.reply),
         stage: r.stage,
-        reply: wireReply(r.reply),
+        reply: f.ecosystem === 'python' && PYTHON_MULTILINE_REPLY === 'code-once' ? `${r.reply.code} ${r.reply.lines.join(' ')}` : wireReply(r.reply),
         direction: 'submission',
         messageId,
         app: { ecosystem: f.ecosystem, library: f.library, accepted },

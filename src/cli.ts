@@ -465,8 +465,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             choices: ['text', 'json', 'ndjson', 'records'] as const,
           })
           .option('format', {
-            describe: 'Read every input as this format [default: chosen per input from its first lines]',
-            choices: ['postfix', 'exim', 'exchange'] as const,
+            describe: 'Read every input as this format (app: application logs, the exceptions of SMTP client libraries) [default: chosen per input from its first lines]',
+            choices: ['postfix', 'exim', 'exchange', 'app'] as const,
           })
           .option('year', {
             describe: 'Year of the first line of each input whose timestamps have no year (default: inferred from the file time)',
@@ -579,7 +579,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           })
           .option('format', {
             describe: 'Read every input as this format [default: chosen per file from its first lines]',
-            choices: ['postfix', 'exim', 'exchange'] as const,
+            choices: ['postfix', 'exim', 'exchange', 'app'] as const,
           })
           .option('onsets', {
             describe: 'Detect onsets; --no-onsets turns it off',

@@ -24,7 +24,7 @@ import { javaParser } from './java.js';
 import { nodemailerParser } from './nodemailer.js';
 import { phpParser } from './php.js';
 import { pythonParser } from './python.js';
-import { bareMessageId } from './reply.js';
+import { addressesIn, bareMessageId } from './reply.js';
 import { rubyParser } from './ruby.js';
 import type { AppUnit, EcosystemParser } from './types.js';
 
@@ -256,6 +256,17 @@ function fillFromFields(r: AppErrorRecord, fields: Readonly<Record<string, unkno
       const id = bareMessageId(fields[k]);
       if (id !== null) {
         r.messageId = id;
+        break;
+      }
+    }
+  }
+  // A refusal of the message as a whole (DATA) names no recipient: the entry's own `to` says whom it failed.
+  if (r.recipients.length === 0 && (r.stage === 'data' || r.stage === 'end_of_data')) {
+    for (const k of ['to', 'recipients', 'rcpt', 'recipient', 'rcpt_to']) {
+      const v = fields[k];
+      const list = typeof v === 'string' ? addressesIn(v) : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').flatMap(addressesIn) : [];
+      if (list.length > 0) {
+        r.recipients = list.map((address) => ({ address, reply: null }));
         break;
       }
     }

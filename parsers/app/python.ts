@@ -76,7 +76,7 @@ export const pythonParser: EcosystemParser = {
   claims(unit: AppUnit): boolean {
     if (mentionsClass(unit.text)) return true;
     const t = str(unit.fields, ...TYPE_FIELDS);
-    return t !== null && mentionsClass(t);
+    return (t !== null && mentionsClass(t)) || refusedDictAt(unit.text) >= 0;
   },
   parse(unit: AppUnit): AppErrorFields | null {
     try {
@@ -112,7 +112,7 @@ interface Found {
 
 function parsePython(unit: AppUnit): AppErrorFields | null {
   const lines = unit.text.split('\n');
-  const found = findInLines(lines) ?? findInFields(unit, lines);
+  const found = findInLines(lines) ?? findInFields(unit, lines) ?? findRefusedDict(lines);
   if (found === null) return null;
 
   const frames = framesOf(lines, found.line);
@@ -271,6 +271,47 @@ function readArgs(cls: string, s: string, at: number, repr: boolean): Found | nu
   found.msg = typeof t[1] === 'string' ? t[1] : '';
   if (cls === 'SMTPSenderRefused' && typeof t[2] === 'string' && t[2] !== '') found.sender = t[2];
   return found;
+}
+
+/**
+ * `sendmail()` returns the refused recipients when some were accepted, in the same dict
+ * SMTPRecipientsRefused carries; apps log it (`logger.warning('refused: %r', refused)`). Read as the
+ * exception's dict (recipients refused at RCPT), without a class.
+ */
+function findRefusedDict(lines: string[]): Found | null {
+  for (let li = 0; li < lines.length; li++) {
+    const at = refusedDictAt(lines[li]!);
+    if (at < 0) continue;
+    const f = readArgs('SMTPRecipientsRefused', lines[li]!, at, false);
+    if (f !== null) {
+      f.line = li;
+      return f;
+    }
+  }
+  return null;
+}
+
+/**
+ * Where a dict of `'address': (code, b'reply')` entries starts in `text`, or -1: an `': (` after a
+ * quoted address, three digits, `, `; the dict's `{` is the last one before the address. Linear.
+ */
+function refusedDictAt(text: string): number {
+  let from = 0;
+  for (let tries = 0; tries < 50; tries++) {
+    const i = text.indexOf(': (', from);
+    if (i < 0) return -1;
+    from = i + 3;
+    const q = text[i - 1];
+    if ((q !== "'" && q !== '"') || !/^[45]\d\d, /.test(text.slice(i + 3, i + 8))) continue;
+    const open = text.lastIndexOf(q, i - 2);
+    if (open < 0 || i - open > 300) continue;
+    const key = text.slice(open + 1, i - 1);
+    if (!key.includes('@') || key.includes(' ')) continue;
+    const brace = text.lastIndexOf('{', open);
+    if (brace < 0) continue;
+    return brace;
+  }
+  return -1;
 }
 
 // ---------------------------------------------------------------- Python literals (repr output)

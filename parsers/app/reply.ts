@@ -56,6 +56,7 @@ export function stageOf(command: string | null | undefined): Stage {
  */
 export function addressesIn(text: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   let from = 0;
   for (;;) {
     const at = text.indexOf('@', from);
@@ -69,7 +70,10 @@ export function addressesIn(text: string): string[] {
     from = at + 1;
     if (s === at || e === at + 1 || text.indexOf('.', at) < 0 || text.indexOf('.', at) >= e) continue;
     const addr = text.slice(s, e);
-    if (!out.includes(addr)) out.push(addr);
+    if (!seen.has(addr)) {
+      seen.add(addr);
+      out.push(addr);
+    }
   }
   return out;
 }

@@ -74,10 +74,28 @@ const CONTINUATION =
 /**
  * A line that starts a new error when no header says where entries begin: `Error: ...`,
  * `TypeError: ...`, `smtplib.SMTPRecipientsRefused: ...`, `javax.mail.SendFailedException: ...`,
- * `Net::SMTPFatalError ...`, `(node:123) ...`, `panic: `, `Unhandled exception. `.
+ * `Net::SMTPFatalError (...`, `(node:123) ...`, `panic: `, `Unhandled exception. `, `[Error: ...`.
  */
-const HEAD =
-  /^(?:\(node:\d+\) |panic: |Unhandled exception\. |(?:[A-Za-z_$][\w$.:]{0,200})?(?:Error|Exception|Refused|Fatal[A-Za-z]*|Warning)(?:[:( ]|$)|\[[A-Za-z]*Error: )/;
+const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: )/;
+const HEAD_SUFFIXES = ['Error', 'Exception', 'Refused', 'Warning'];
+
+/** A linear scan: a class-like token (letters, digits, `_$.:`) ending in one of HEAD_SUFFIXES, then `:`, `(`, a space or the end. */
+function looksLikeHead(s: string): boolean {
+  if (HEAD_PREFIX.test(s)) return true;
+  let i = 0;
+  while (i < s.length && i < 200 && isTokenChar(s.charCodeAt(i))) i++;
+  if (i === 0) return false;
+  let token = s.slice(0, i);
+  const after = i < s.length ? s[i] : '';
+  if (token.endsWith(':')) {
+    while (token.endsWith(':')) token = token.slice(0, -1);
+  } else if (after !== '' && after !== ' ' && after !== '(') return false;
+  return HEAD_SUFFIXES.some((x) => token.endsWith(x));
+}
+
+function isTokenChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 46 || c === 58;
+}
 
 /** Level words a syslog parse must not take for a host name (`2024-... ERROR mailer: ...`). */
 const LEVEL_WORDS = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
@@ -167,7 +185,7 @@ export class MultilineFramer {
     if (CONTINUATION.test(body)) return true;
     if (cur.headed) return true;
     // Without headers: text that does not start a new error continues (a reply wrapped at the margin).
-    return !HEAD.test(body);
+    return !looksLikeHead(body);
   }
 
   private split(text: string): { key: string; body: string } {

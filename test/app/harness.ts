@@ -196,12 +196,12 @@ export function acceptedOf(s: Scenario): string[] {
 }
 
 /**
- * How a multi-line reply should read in an event from a smtplib log, where only the text after each
- * line's `550-`/`550 ` survives (`b'5.1.1 a\n5.1.1 b'`). `wire` (the brief of #6): the prefixes
- * rebuilt, `550-5.1.1 a 550 5.1.1 b`, the way MTAs log the same reply. `code-once`: what
- * parsers/app/python.ts does today, `550 5.1.1 a 5.1.1 b`. One switch for the lead to settle.
+ * How a multi-line reply reads in an event from a smtplib log. smtplib keeps only the text after each
+ * line's `550-`/`550 ` (`b'5.1.1 a\n5.1.1 b'`), so the wire form (`550-5.1.1 a 550 5.1.1 b`) cannot be
+ * known from the log: mta550 gives the code once and the lines joined (`550 5.1.1 a 5.1.1 b`),
+ * `code-once`. `wire` is kept to show the difference in one switch.
  */
-export const PYTHON_MULTILINE_REPLY: 'wire' | 'code-once' = 'wire';
+export const PYTHON_MULTILINE_REPLY: 'wire' | 'code-once' = 'code-once';
 
 /** The reply as the server sent it, its lines joined with one space: `550-5.1.1 a 550 5.1.1 b`. */
 export function wireReply(r: ReplySpec): string {

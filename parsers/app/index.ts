@@ -324,9 +324,13 @@ export function decodeUnit(text: string): Decoded {
 
 // ---------------------------------------------------------------- sniff
 
-/** Signs of an application log: frames, tracebacks, exceptions, level words, JSON entries with a level. */
+/**
+ * Signs of an application log: frames, tracebacks, exceptions, level words, an app's own timestamp
+ * (Go's `2024/07/30 12:03:44`, `2024-11-03 08:12:55` with a space: not a syslog header, which the
+ * MTA parsers read), JSON entries with a level.
+ */
 const APP_SIGNS =
-  /^(?:\s+at [\w$.<]|\s+File "|\tat |Traceback \(most recent|Caused by: |[\w$.]+(?:Error|Exception)\b|\(node:\d+\)|\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}\S* +\[?(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|error|warn|info|debug)\b|(?:ERROR|WARNING|INFO|DEBUG|CRITICAL):[\w.]+:|[DIWEF], \[\d{4}-|(?:fail|crit|warn|info|dbug): )/;
+  /^(?:\s+at [\w$.<]|\s+File "|\tat |Traceback \(most recent|Caused by: |[\w$.]+(?:Error|Exception)\b|\(node:\d+\)|\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}\S* +\[?(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|error|warn|info|debug)\b|(?:ERROR|WARNING|INFO|DEBUG|CRITICAL):[\w.]+:|[DIWEF], \[\d{4}-|(?:fail|crit|warn|info|dbug): |\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}|\[?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/;
 
 function looksLikeApp(line: string): boolean {
   let s = line;

@@ -48,6 +48,8 @@ interface Open {
   chars: number;
   /** Started by a log entry header: takes any line up to the next header. */
   headed: boolean;
+  /** The header names a level below warning (INFO, DEBUG): an exception head after it is an entry of its own. */
+  quiet: boolean;
   /** A Python traceback awaits its last line (the exception, not indented). */
   tracebackOpen: boolean;
   /** Wall clock of the last line (live idle timeout). */
@@ -74,9 +76,10 @@ const CONTINUATION =
 /**
  * A line that starts a new error when no header says where entries begin: `Error: ...`,
  * `TypeError: ...`, `smtplib.SMTPRecipientsRefused: ...`, `javax.mail.SendFailedException: ...`,
- * `Net::SMTPFatalError (...`, `(node:123) ...`, `panic: `, `Unhandled exception. `, `[Error: ...`.
+ * `Net::SMTPFatalError (...`, `(node:123) ...`, `panic: `, `Unhandled exception. `, `[Error: ...`,
+ * `PHP Fatal error:  Uncaught ...`.
  */
-const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: )/;
+const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): )/;
 const HEAD_SUFFIXES = ['Error', 'Exception', 'Refused', 'Warning'];
 
 /** A linear scan: a class-like token (letters, digits, `_$.:`) ending in one of HEAD_SUFFIXES, then `:`, `(`, a space or the end. */
@@ -152,6 +155,7 @@ export class MultilineFramer {
       parts: [text],
       chars: text.length,
       headed: entryStart,
+      quiet: entryStart && quietLevel(body),
       tracebackOpen: traceback,
       lastMs: nowMs,
     });
@@ -183,7 +187,9 @@ export class MultilineFramer {
   private continues(cur: Open, body: string): boolean {
     if (cur.tracebackOpen) return true;
     if (CONTINUATION.test(body)) return true;
-    if (cur.headed) return true;
+    // A header takes the exception under it (logback, Python's logger.exception), unless it is an
+    // INFO line and the exception a console print of its own.
+    if (cur.headed) return !cur.quiet || !looksLikeHead(body);
     // Without headers: text that does not start a new error continues (a reply wrapped at the margin).
     return !looksLikeHead(body);
   }
@@ -205,6 +211,19 @@ export class MultilineFramer {
     this.open.delete(key);
     return { line: u.first, text: u.parts.join('\n'), lines: u.parts.length };
   }
+}
+
+const QUIET_LEVELS = new Set(['INFO', 'DEBUG', 'TRACE', 'NOTICE', 'info', 'debug', 'trace', 'notice', 'dbug', 'trce', 'I', 'D']);
+const LOUD_LEVELS = new Set(['ERROR', 'WARN', 'WARNING', 'FATAL', 'CRITICAL', 'SEVERE', 'error', 'warn', 'warning', 'fatal', 'critical', 'crit', 'fail', 'E', 'W', 'F']);
+
+/** The header line's level is INFO or lower (a level word among its first words, none louder). */
+function quietLevel(body: string): boolean {
+  let quiet = false;
+  for (const word of body.slice(0, 80).split(/[\s[\]:|,=]+/)) {
+    if (LOUD_LEVELS.has(word)) return false;
+    if (QUIET_LEVELS.has(word)) quiet = true;
+  }
+  return quiet;
 }
 
 function isIndented(s: string): boolean {

@@ -137,6 +137,30 @@ describe('multi-line framing', () => {
     expect(frame(log).units.map((u) => u.lines)).toEqual([4]);
   });
 
+  it('starts a new unit at an exception printed after an INFO line, but not after an ERROR line', () => {
+    const log = [
+      '2024-11-03T08:12:54.990Z info: POST /api/orders/550/confirm',
+      'Error: Message failed: 550 5.7.1 Message rejected',
+      '    at SMTPConnection._formatError (index.js:798:19)',
+      '2024-11-03T08:12:56.000Z error: send failed',
+      'Error: Message failed: 550 5.7.1 Message rejected',
+      '    at SMTPConnection._formatError (index.js:798:19)',
+    ].join('\n');
+    expect(frame(log).units.map((u) => [u.at, u.lines])).toEqual([
+      [1, 1],
+      [2, 2],
+      [4, 3],
+    ]);
+  });
+
+  it("starts a new unit at PHP's `PHP Fatal error:` after an unrelated line", () => {
+    const log = ['reminders: 550 due today', 'PHP Fatal error:  Uncaught Symfony\\Component\\Mailer\\Exception\\TransportException: x', 'Stack trace:', '#0 {main}'].join('\n');
+    expect(frame(log).units.map((u) => [u.at, u.lines])).toEqual([
+      [1, 1],
+      [2, 3],
+    ]);
+  });
+
   it('makes each JSON entry a unit of its own', () => {
     const log = ['{"level":50,"msg":"a"}', '{"level":50,"msg":"b"}'].join('\n');
     expect(frame(log).units.map((u) => u.at)).toEqual([1, 2]);

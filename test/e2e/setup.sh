@@ -6,6 +6,7 @@
 # mta550's NDJSON for SQL checks; the libraries it needs beyond a base bookworm system come along.
 # Idempotent: an existing root is reused. Creates the system users the daemons need.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 root=${MTA550_E2E_ROOT:-/var/tmp/mta550-e2e/root}
 pkgs="postfix exim4-base exim4-daemon-light exim4-config libidn12 rsyslog libestr0 libfastjson4 libfaketime"
 pkgs="$pkgs clickhouse-server clickhouse-common libcapnp-0.9.2 libcctz2 libcpuinfo0 libdouble-conversion3 libfarmhash0
@@ -26,6 +27,8 @@ getent group postdrop >/dev/null || groupadd --system postdrop
 getent passwd postfix >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin postfix
 getent group Debian-exim >/dev/null || groupadd --system Debian-exim
 getent passwd Debian-exim >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g Debian-exim Debian-exim
+# The SMTP client libraries of app-libraries.e2e.ts (PHP, Ruby, Java), installed as system packages.
+bash "$here/setup-app-libraries.sh" >&2
 for bin in /usr/sbin/ip /usr/bin/unshare; do
   [ -x "$bin" ] || { echo "setup.sh: $bin is missing (iproute2, util-linux)" >&2; exit 1; }
 done

@@ -212,6 +212,19 @@ describe('Py2 str', () => {
 });
 
 describe('Django and Sentry', () => {
+  it('Django technical 500: `Exception Type:` then `Exception Value:` in one unit (samples/app/004 lines 33-34)', () => {
+    const r = parse(
+      [
+        'Exception Type: SMTPRecipientsRefused at /signup/',
+        "Exception Value: {'hana@example.org': (550, b'5.1.1 <hana@example.org>: Recipient address rejected: User unknown in local recipient table')}",
+      ].join('\n'),
+    );
+    const reply = { code: 550, enhanced: '5.1.1', text: '550 5.1.1 <hana@example.org>: Recipient address rejected: User unknown in local recipient table' };
+    expect(r?.exception).toBe('SMTPRecipientsRefused');
+    expect(r?.stage).toBe('rcpt');
+    expect(r?.recipients).toEqual([{ address: 'hana@example.org', reply }]);
+  });
+
   it('Sentry: the exception first, no module prefix, frames after, hidden frames noted', () => {
     const text = [
       "SMTPRecipientsRefused: {'bob@example.org': (550, b'5.7.1 <bob@example.org>: Relay access denied')}",

@@ -37,6 +37,12 @@ const SNIFF_LINES = 50;
 
 /** A live file's unit (a stack trace being written) ends when no line came for this long. */
 const FRAME_IDLE_MS = 1_000;
+
+/**
+ * Live runs: the longest an app event waits (wall clock) for the MTA's record of the same refusal
+ * before it is written with what is known; an MTA logs its side when it refuses, before the app does.
+ */
+const LIVE_LINK_WAIT_MS = 3_000;
 /** Distinct program or daemon names counted one by one before the rest are folded into `(others)`. */
 const MAX_NAMED_COUNTERS = 50;
 /** Malformed lines quoted in the summary per input. */
@@ -295,7 +301,7 @@ export class Pipeline {
           this.engine?.inbound(e.time === null ? null : Date.parse(e.time), e.classification.subtype, e.client?.ip ?? null, e.recipient);
         }
         if (e.direction === 'submission') {
-          for (const r of this.linker.hold(e)) this.queue.push({ kind: 'event', e: r });
+          for (const r of this.linker.hold(e, options.correlator?.clock?.() ?? 0)) this.queue.push({ kind: 'event', e: r });
           return;
         }
         this.linker.index(e);
@@ -557,7 +563,7 @@ export class Pipeline {
     for (const ch of this.channels) if (ch.framer !== null) this.endUnits(ch, ch.framer.idle(nowMs, FRAME_IDLE_MS));
     for (const c of this.correlators.values()) c.expireWaiting?.(nowMs, opts.maxWaitMs);
     if (this.linker.holding > 0 && this.latestMs > -Infinity) {
-      for (const e of this.linker.releaseBefore(this.latestMs + opts.quietForMs)) this.queue.push({ kind: 'event', e });
+      for (const e of this.linker.releaseBefore(this.latestMs + opts.quietForMs, nowMs - Math.min(opts.maxWaitMs, LIVE_LINK_WAIT_MS))) this.queue.push({ kind: 'event', e });
     }
     if (this.engine !== null && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
     await this.drain();

@@ -15,7 +15,7 @@
  * A unit no parser reads is `other` (ordinary app output, counted), or `unsupported` when it names
  * SMTP and a reply code but no parser could read it (counted and shown in the run summary).
  */
-import type { Parser } from '../../src/model/parser.js';
+import type { LineDecoder, Parser } from '../../src/model/parser.js';
 import type { AppErrorRecord, Decoded, Envelope, LogTime } from '../../src/model/records.js';
 import { parseEnvelope, parseTimestamp } from '../syslog/envelope.js';
 import { dotnetParser } from './dotnet.js';
@@ -39,6 +39,11 @@ const COMPOSE_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
 
 /** ISO-like app timestamp: `2024-11-03T08:12:55.104Z`, `2024-11-03 08:12:55,104`, `[2024-11-03 08:12:55]`. */
 const APP_ISO = /^\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\]?(?: |$)/;
+/** PHP's error_log: `[28-Nov-2026 02:54:09 UTC] `. */
+const PHP_TIME = /^\[(\d{2})-([A-Z][a-z]{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: ([A-Za-z_/+-]{1,40}))?\] /;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** Monolog / Laravel after the time: `app.ERROR: `, `production.ERROR: `. */
+const MONOLOG_LEVEL = /^[\w.-]{1,80}\.(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): /;
 /** Go's log package: `2024/07/30 12:03:44` with an optional fraction. */
 const GO_TIME = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? /;
 /** Ruby's Logger: `E, [2024-11-03T08:12:55.104392 #1234] ERROR -- app: `. */
@@ -102,10 +107,18 @@ export function readPrefix(line: string): Prefix {
     rest = env.message;
   }
   // The app's own timestamp (also inside a syslog message: it is more precise than syslog's).
-  let m = APP_ISO.exec(rest) ?? GO_TIME.exec(rest) ?? RUBY_LOGGER.exec(rest);
+  const m = APP_ISO.exec(rest) ?? GO_TIME.exec(rest) ?? RUBY_LOGGER.exec(rest);
+  const php = m === null ? PHP_TIME.exec(rest) : null;
   if (m !== null) {
     p.time = isoTime(m);
     rest = rest.slice(m[0].length);
+  } else if (php !== null) {
+    const [, d, mon, y, h, mi, se, zone] = php;
+    const month = MONTHS.indexOf(mon!);
+    const utc = zone === 'UTC' || zone === 'GMT' || zone === 'Z';
+    const epochMs = utc ? Date.UTC(+y!, month, +d!, +h!, +mi!, +se!) : new Date(+y!, month, +d!, +h!, +mi!, +se!).getTime();
+    if (month >= 0 && !Number.isNaN(epochMs)) p.time = { kind: 'absolute', epochMs };
+    rest = rest.slice(php[0].length);
   } else if (p.host === null) {
     const bsd = parseTimestamp(rest);
     if (bsd !== null && bsd.time.kind === 'bsd') {
@@ -120,6 +133,8 @@ export function readPrefix(line: string): Prefix {
 /** Drops a level word and the logger name after it (`ERROR app.mail: `, `[main] ERROR c.e.Mailer - `). */
 function stripLevel(s: string): string {
   let rest = s;
+  const mono = MONOLOG_LEVEL.exec(rest);
+  if (mono !== null) return rest.slice(mono[0].length);
   // Leading thread or process groups: `[main] `, `24817 --- [main] `.
   for (let i = 0; i < 3; i++) {
     if (rest.startsWith('[') && !LEVEL.test(rest)) {
@@ -330,7 +345,7 @@ export function decodeUnit(text: string): Decoded {
  * MTA parsers read), JSON entries with a level.
  */
 const APP_SIGNS =
-  /^(?:\s+at [\w$.<]|\s+File "|\tat |Traceback \(most recent|Caused by: |[\w$.]+(?:Error|Exception)\b|\(node:\d+\)|\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}\S* +\[?(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|error|warn|info|debug)\b|(?:ERROR|WARNING|INFO|DEBUG|CRITICAL):[\w.]+:|[DIWEF], \[\d{4}-|(?:fail|crit|warn|info|dbug): |\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}|\[?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/;
+  /^(?:\s+at [\w$.<]|\s+File "|\tat |Traceback \(most recent|Caused by: |[\w$.]+(?:Error|Exception)\b|\(node:\d+\)|\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}\S* +\[?(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|error|warn|info|debug)\b|(?:ERROR|WARNING|INFO|DEBUG|CRITICAL):[\w.]+:|[DIWEF], \[\d{4}-|(?:fail|crit|warn|info|dbug): |\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}|\[?\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\[\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}|\tfrom |[^\s:]{1,400}\.rb:\d{1,7}:in [`'])/;
 
 function looksLikeApp(line: string): boolean {
   let s = line;
@@ -349,9 +364,42 @@ function looksLikeApp(line: string): boolean {
   return false;
 }
 
+/**
+ * A protocol transcript's command on a unit of its own (PHPMailer's debug output logs each line as
+ * an entry: `CLIENT -> SERVER: RCPT TO:<bob@example.org>`; MailKit's `C: RCPT TO:<...>`).
+ */
+const TRANSCRIPT_COMMAND = /(?:CLIENT -> SERVER|^C): (RCPT TO|MAIL FROM):\s?<([^<>\s]{1,320})>/;
+
+/**
+ * The decoder of one input: units are decoded alone, except that a refusal naming no address takes
+ * the address of the transcript command logged just before it (a RCPT refusal its recipient, a MAIL
+ * refusal its sender): PHPMailer logs `CLIENT -> SERVER: RCPT TO:<x>`, the reply and `SMTP ERROR:
+ * RCPT TO command failed: 550 ...` as separate entries.
+ */
+function newAppDecoder(): LineDecoder {
+  let last: { verb: 'rcpt' | 'mail'; address: string } | null = null;
+  return {
+    decode(text: string): Decoded {
+      const d = decodeUnit(text);
+      if (d.type === 'record' && last !== null && d.record.kind === 'app.error') {
+        const r = d.record;
+        if (r.stage === 'rcpt' && r.recipients.length === 0 && last.verb === 'rcpt') r.recipients = [{ address: last.address, reply: null }];
+        else if (r.stage === 'mail' && r.sender === null && last.verb === 'mail') r.sender = last.address;
+        last = null;
+      }
+      if (text.length < 2000 && !text.includes('\n')) {
+        const c = TRANSCRIPT_COMMAND.exec(text);
+        if (c !== null) last = { verb: c[1] === 'RCPT TO' ? 'rcpt' : 'mail', address: c[2]! };
+      }
+      return d;
+    },
+  };
+}
+
 export const appParser: Parser = {
   format: 'app',
   multiline: true,
+  newDecoder: newAppDecoder,
   sniff(lines) {
     const nonBlank = lines.filter((l) => l.trim() !== '');
     if (nonBlank.length === 0) return 0;

@@ -42,6 +42,8 @@ export class SourceLinker {
   private readonly maxHeld: number;
   private readonly maxIndexed: number;
   private held: RejectionEvent[] = [];
+  /** Wall clock when each held event arrived (live runs), parallel to `held`. */
+  private heldAt: number[] = [];
   /** MTA refusals, oldest first; the maps point into it. */
   private readonly ring: Indexed[] = [];
   private readonly byMessageId = new Map<string, Indexed[]>();
@@ -58,10 +60,14 @@ export class SourceLinker {
     return this.held.length;
   }
 
-  /** An app event: held; returns the events that leave because too many wait. */
-  hold(e: RejectionEvent): RejectionEvent[] {
+  /** An app event: held; returns the events that leave because too many wait. `wallMs`: when it arrived (live runs). */
+  hold(e: RejectionEvent, wallMs = 0): RejectionEvent[] {
     this.held.push(e);
-    return this.held.length > this.maxHeld ? this.release(this.held.splice(0, this.held.length - this.maxHeld)) : [];
+    this.heldAt.push(wallMs);
+    if (this.held.length <= this.maxHeld) return [];
+    const n = this.held.length - this.maxHeld;
+    this.heldAt.splice(0, n);
+    return this.release(this.held.splice(0, n));
   }
 
   /** An MTA event: remembered for app events that come before or after it. */
@@ -90,18 +96,29 @@ export class SourceLinker {
 
   /** Every held event, joined where an MTA record is known (end of a batch run). */
   releaseAll(): RejectionEvent[] {
+    this.heldAt = [];
     return this.release(this.held.splice(0));
   }
 
-  /** Live runs: the held events whose time is `windowMs` or more before `latestMs`, or without a time. */
-  releaseBefore(latestMs: number): RejectionEvent[] {
+  /**
+   * Live runs: the held events whose time is `windowMs` or more before `latestMs` (log time), that
+   * arrived at or before `arrivedBy` (wall clock: a live user does not wait minutes for an app's
+   * error; the MTA logs its side of a refusal at the same moment), or that have no time.
+   */
+  releaseBefore(latestMs: number, arrivedBy = -Infinity): RejectionEvent[] {
     const out: RejectionEvent[] = [];
     const keep: RejectionEvent[] = [];
-    for (const e of this.held) {
+    const keepAt: number[] = [];
+    this.held.forEach((e, i) => {
       const t = timeOf(e);
-      (t === null || t <= latestMs - this.windowMs ? out : keep).push(e);
-    }
+      if (t === null || t <= latestMs - this.windowMs || this.heldAt[i]! <= arrivedBy) out.push(e);
+      else {
+        keep.push(e);
+        keepAt.push(this.heldAt[i]!);
+      }
+    });
     this.held = keep;
+    this.heldAt = keepAt;
     return this.release(out);
   }
 

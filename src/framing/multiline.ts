@@ -54,6 +54,8 @@ interface Open {
   tracebackOpen: boolean;
   /** Wall clock of the last line (live idle timeout). */
   lastMs: number;
+  /** A blank line came after the unit's last line: only a clear continuation joins it now. */
+  afterBlank: boolean;
 }
 
 const COMPOSE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]* +\| /;
@@ -64,7 +66,7 @@ const COMPOSE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]* +\| /;
  * (Python's default `ERROR:root:`, .NET console `fail: `), or a JSON object.
  */
 const ENTRY_START =
-  /^(?:\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}[.,]\d{3} |[DIWEFA], \[\d{4}-|(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)(?::| +\S)|(?:fail|crit|warn|info|dbug|trce): |\{")/;
+  /^(?:\[?\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}|\[\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:\d{2}:\d{2}|\d{2}:\d{2}:\d{2}[.,]\d{3} |[DIWEFA], \[\d{4}-|(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|SEVERE|NOTICE)(?::| +\S)|(?:fail|crit|warn|info|dbug|trce): |\{")/;
 
 /** BSD syslog time at the start of a plain line (an app that prints it itself). */
 const BSD_START = /^\p{L}{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} /u;
@@ -82,9 +84,12 @@ const CONTINUATION =
 const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): )/;
 const HEAD_SUFFIXES = ['Error', 'Exception', 'Refused', 'Warning'];
 
+/** Ruby's report of an uncaught exception: `/path/net/smtp.rb:1059:in `check_response': 550 ... (Net::SMTPFatalError)`. */
+const RUBY_HEAD = /^[^\s:]{1,400}\.rb:\d{1,7}:in [`'][^`']{1,200}': /;
+
 /** A linear scan: a class-like token (letters, digits, `_$.:`) ending in one of HEAD_SUFFIXES, then `:`, `(`, a space or the end. */
 function looksLikeHead(s: string): boolean {
-  if (HEAD_PREFIX.test(s)) return true;
+  if (HEAD_PREFIX.test(s) || RUBY_HEAD.test(s)) return true;
   let i = 0;
   while (i < s.length && i < 200 && isTokenChar(s.charCodeAt(i))) i++;
   if (i === 0) return false;
@@ -93,6 +98,8 @@ function looksLikeHead(s: string): boolean {
   if (token.endsWith(':')) {
     while (token.endsWith(':')) token = token.slice(0, -1);
   } else if (after !== '' && after !== ' ' && after !== '(') return false;
+  // A bare word before a space is prose (Django's `Exception Value:`), not a class.
+  else if (after === ' ' && HEAD_SUFFIXES.includes(token)) return false;
   return HEAD_SUFFIXES.some((x) => token.endsWith(x));
 }
 
@@ -129,11 +136,14 @@ export class MultilineFramer {
     const { key, body } = this.split(text);
     const cur = this.open.get(key);
     if (body.trim() === '') {
-      if (cur !== undefined) units.push(this.close(key, cur));
+      // The unit ends here unless a clear continuation follows (a Java reply's own line end leaves a
+      // blank line before the frames; Python's chained tracebacks are separated by blank lines).
+      if (cur !== undefined) cur.afterBlank = true;
       return { units, blank: true };
     }
     const entryStart = ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body));
-    if (cur !== undefined && !entryStart && this.continues(cur, body)) {
+    if (cur !== undefined && !entryStart && (cur.afterBlank ? CONTINUATION.test(body) : this.continues(cur, body))) {
+      cur.afterBlank = false;
       cur.parts.push(body);
       cur.chars += body.length + 1;
       cur.lastMs = nowMs;
@@ -158,6 +168,7 @@ export class MultilineFramer {
       quiet: entryStart && quietLevel(body),
       tracebackOpen: traceback,
       lastMs: nowMs,
+      afterBlank: false,
     });
     if (text.length >= this.maxBytes) units.push(this.close(key, this.open.get(key)!));
     return { units, blank: false };

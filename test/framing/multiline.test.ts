@@ -116,12 +116,15 @@ describe('multi-line framing', () => {
   });
 
   it('ends a unit at a blank line and at the line limit', () => {
-    const { units, blank } = frame(['Error: one', '    at a', '', '    at b'].join('\n'));
+    const { units, blank } = frame(['Error: one', '    at a', '', 'listening on :3000'].join('\n'));
     expect(blank).toBe(1);
     expect(units.map((u) => [u.at, u.lines])).toEqual([
       [1, 2],
       [4, 1],
     ]);
+    // After a blank line only a clear continuation joins: a Java reply's own line end, chained tracebacks.
+    const java = frame(['2024-03-14 09:12:05.123 ERROR c.e.Mailer - send failed', 'jakarta.mail.SendFailedException: Invalid Addresses;', '  nested exception is:', '\tcom.sun.mail.smtp.SMTPAddressFailedException: 550 5.1.1 <a@example.org>: unknown', '', '\tat com.sun.mail.smtp.SMTPTransport.rcptTo(SMTPTransport.java:2076)', 'Caused by: x', ''].join('\n'));
+    expect(java.units.map((u) => [u.at, u.lines])).toEqual([[1, 6]]);
     const long = ['2024-11-03 08:00:00 ERROR x: y', ...Array.from({ length: 25 }, (_, i) => `    at f${i}`)].join('\n');
     const cut = frame(long, new MultilineFramer({ maxLines: 10 }));
     expect(cut.units.map((u) => u.lines)).toEqual([10, 10, 6]);
@@ -158,6 +161,20 @@ describe('multi-line framing', () => {
     expect(frame(log).units.map((u) => [u.at, u.lines])).toEqual([
       [1, 1],
       [2, 3],
+    ]);
+  });
+
+  it("keeps Django's `Exception Type:` / `Exception Value:` pair together, and splits Ruby's uncaught reports", () => {
+    expect(frame(['Exception Type: SMTPRecipientsRefused at /signup/', "Exception Value: {'hana@example.org': (550, b'5.1.1 unknown')}"].join('\n')).units.map((u) => u.lines)).toEqual([2]);
+    const ruby = [
+      "/usr/lib/ruby/gems/3.1.0/gems/net-smtp-0.3.1/lib/net/smtp.rb:1059:in `check_response': 550 5.1.1 <a@example.org>: unknown (Net::SMTPFatalError)",
+      "\tfrom /usr/lib/ruby/gems/3.1.0/gems/net-smtp-0.3.1/lib/net/smtp.rb:1031:in `rcptto'",
+      "/usr/lib/ruby/gems/3.1.0/gems/net-smtp-0.3.1/lib/net/smtp.rb:1059:in `check_response': 550 5.7.1 spam (Net::SMTPFatalError)",
+      "\tfrom /usr/lib/ruby/gems/3.1.0/gems/net-smtp-0.3.1/lib/net/smtp.rb:1004:in `data'",
+    ].join('\n');
+    expect(frame(ruby).units.map((u) => [u.at, u.lines])).toEqual([
+      [1, 2],
+      [3, 2],
     ]);
   });
 

@@ -63,6 +63,34 @@ describe('mta550 tail', () => {
     expect(recs(live.stdout)).toEqual(recs(batch.stdout));
   });
 
+  it('gives what analyze gives over an app log (multi-line traces, JSON entries)', () => {
+    for (const sample of ['samples/app/003-python-logging-smtplib.log', 'samples/app/002-node-json-loggers.log', 'samples/app/006-java-journald-interleaved.log']) {
+      const text = readFileSync(sample);
+      const args = ['-', '-o', 'records', '--records', 'events', '--codes', '5xx', '-q'];
+      const batch = spawnSync(process.execPath, [CLI, 'analyze', ...args], { input: text, maxBuffer: 1 << 26 });
+      const live = spawnSync(process.execPath, [CLI, 'tail', ...args], { input: text, maxBuffer: 1 << 26 });
+      expect(live.status).toBe(0);
+      const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string }).sort((x, y) => x.id.localeCompare(y.id));
+      expect(recs(batch.stdout).length).toBeGreaterThan(0);
+      expect(recs(live.stdout)).toEqual(recs(batch.stdout));
+    }
+  });
+
+  it('writes an app error being appended to a live log once its trace is complete', async () => {
+    writeFileSync(p('app.log'), '2024-11-03 08:12:50,001 INFO app.web: started\n');
+    const t = start([p('app.log'), '--from-beginning', '--poll-interval', '50ms', '--records', 'events', '--codes', '5xx']);
+    await sleep(300);
+    // The traceback arrives in two writes; the unit ends a second after its last line.
+    appendFileSync(p('app.log'), '2024-11-03 08:12:55,104 ERROR app.mail: send failed\nTraceback (most recent call last):\n  File "/srv/app/mail.py", line 41, in send\n');
+    await sleep(400);
+    appendFileSync(p('app.log'), "    raise SMTPRecipientsRefused(senderrs)\nsmtplib.SMTPRecipientsRefused: {'bob@example.org': (550, b'5.1.1 <bob@example.org>: Recipient address rejected: User unknown')}\n");
+    await until(() => t.out().trim() !== '', 10_000);
+    const events = t.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { recipient: string; code: number; direction: string; source: { line: number } });
+    expect(events.map((e) => [e.recipient, e.code, e.direction, e.source.line])).toEqual([['bob@example.org', 550, 'submission', 2]]);
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+  });
+
   it('says once that a corrupt state file is unusable, keeps running and rewrites it', async () => {
     writeFileSync(p('c.log'), SAMPLE);
     writeFileSync(p('corrupt.json'), '{"version":1,"files":[{"path":');

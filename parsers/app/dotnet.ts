@@ -368,6 +368,55 @@ function mailKit(text: string, lines: string[], headers: Header[], unit: AppUnit
   };
 }
 
+/** MailKit's documented catch block: the line after `StatusCode: <name>` says what was refused. */
+const NOT_ACCEPTED: readonly [string, Stage][] = [
+  ['Recipient not accepted: ', 'rcpt'],
+  ['Sender not accepted: ', 'mail'],
+  ['Message not accepted', 'end_of_data'],
+];
+const DOC_SAMPLE_PREFIX = 'Error sending message: ';
+
+/**
+ * MailKit's README sample for SmtpCommandException, printed to the console: `Error sending message:
+ * <ex.Message>`, tab + `StatusCode: <ex.StatusCode>`, then tab + `Recipient not accepted: <ex.Mailbox>`,
+ * `Sender not accepted: <ex.Mailbox>` or `Message not accepted.`. The exception is not named; MailKit's
+ * StatusCode names give the code exactly.
+ */
+function mailKitSample(lines: string[]): Parsed | null {
+  for (let k = 1; k < lines.length; k++) {
+    const t = lines[k]!.trim();
+    if (!t.startsWith('StatusCode: ')) continue;
+    const code = STATUS_NAMES.get(t.slice(12).trim()) ?? replyCode(t.slice(12));
+    const next = (lines[k + 1] ?? '').trim();
+    const what = NOT_ACCEPTED.find(([p]) => next.startsWith(p));
+    if (code === null || what === undefined) continue;
+    // The message: from the `Error sending message: ` line (a multi-line reply wraps) up to StatusCode.
+    let start = k - 1;
+    while (start > 0 && k - start < MAX_WRAP && !lines[start]!.includes(DOC_SAMPLE_PREFIX)) start--;
+    if (!lines[start]!.includes(DOC_SAMPLE_PREFIX)) start = k - 1;
+    const first = lines[start]!;
+    const at = first.indexOf(DOC_SAMPLE_PREFIX);
+    const msg = [at >= 0 ? first.slice(at + DOC_SAMPLE_PREFIX.length) : first, ...lines.slice(start + 1, k)].join('\n');
+    const r = replyOf(msg);
+    if (r.text === '') continue;
+    const reply: Reply = { code, enhanced: r.enhanced, text: r.text };
+    const stage = what[1];
+    const address = stage === 'end_of_data' ? null : (addressesIn(next.slice(what[0].length))[0] ?? addressOfReply(r.text));
+    return {
+      library: 'MailKit',
+      exception: 'SmtpCommandException',
+      reply,
+      codeCandidates: null,
+      stage,
+      recipients: stage === 'rcpt' && address !== null ? [{ address, reply }] : [],
+      accepted: [],
+      sender: stage === 'mail' ? address : null,
+      relay: null,
+    };
+  }
+  return null;
+}
+
 /** Exchange's SMTP client: `Unexpected SMTP server response. Expected: 250, actual: 550, whole response: 550 ...`. */
 function exchange(text: string, headers: Header[]): Parsed | null {
   const w = text.indexOf('whole response: ');
@@ -515,12 +564,14 @@ function parseDotnet(unit: AppUnit): AppErrorFields | null {
     if (l.includes('Exception:')) headers.push(...headersIn(l, i));
   });
   const hasLog = lines.some((l) => l.trimStart().startsWith('S: '));
-  const p =
-    systemNetMail(text, lines, headers, unit) ??
-    exchange(text, headers) ??
-    mailKit(text, lines, headers, unit) ??
-    (hasLog ? protocolLog(lines) : null);
+  const log = hasLog ? protocolLog(lines) : null;
+  const p = systemNetMail(text, lines, headers, unit) ?? exchange(text, headers) ?? mailKit(text, lines, headers, unit) ?? mailKitSample(lines) ?? log;
   if (p === null) return null;
+  // A protocol log in the same unit as another error (console output without headers): its refused
+  // recipients are reported too, each with its own reply.
+  if (log !== null && p !== log && p.recipients.length > 0) {
+    for (const r of log.recipients) if (!p.recipients.some((x) => x.address === r.address)) p.recipients.push(r);
+  }
   if (p.reply.code !== null && p.reply.code < 400) return null;
   return {
     ...p,
@@ -544,7 +595,7 @@ export const dotnetParser: EcosystemParser = {
   ecosystem: 'dotnet',
   claims(unit: AppUnit): boolean {
     const t = unit.text;
-    return MARKERS.some((m) => t.includes(m)) || ((t.startsWith('S: ') || t.includes('\nS: ')) && (t.startsWith('C: ') || t.includes('\nC: ')));
+    return MARKERS.some((m) => t.includes(m)) || (t.includes('StatusCode: ') && NOT_ACCEPTED.some(([p]) => t.includes(p))) || ((t.startsWith('S: ') || t.includes('\nS: ')) && (t.startsWith('C: ') || t.includes('\nC: ')));
   },
   parse(unit: AppUnit): AppErrorFields | null {
     try {

@@ -440,6 +440,11 @@ function parseJava(unit: AppUnit): AppErrorFields | null {
   const pool = s.lists.invalid.filter((a) => !byAddress.has(a));
   if (bare.length > 0 && bare.length === pool.length) bare.forEach((f, i) => add(pool[i]!, f.reply));
   for (const a of s.lists.invalid) add(a, null);
+  // Still unnamed: the address the application logged next to the error (MDC `mailTo`, JSON `to`),
+  // paired only when it is one address for one refusal.
+  const logged = loggedRecipients(unit.fields);
+  const unnamed = bare.filter((f) => !recipients.some((r) => r.reply === f.reply));
+  if (unnamed.length === 1 && logged.length === 1 && !byAddress.has(logged[0]!)) add(logged[0]!, unnamed[0]!.reply);
 
   let reply: Reply;
   let stage: Stage;
@@ -481,12 +486,18 @@ function parseJava(unit: AppUnit): AppErrorFields | null {
   } else return null;
   if (!isError(reply)) return null;
 
+  // A refusal of the whole message (DATA, end of data) names no recipient: the logged ones are its.
+  if (recipients.length === 0 && (stage === 'data' || stage === 'end_of_data')) for (const a of logged) add(a, null);
+
   const mailHeader = s.headers.find((h) => h.role !== 'spring' && h.role !== 'other');
   const springHeader = s.headers.find((h) => h.role === 'spring');
   const onlySpring = mailHeader === undefined && springHeader !== undefined && s.debug.length === 0;
+  // The exception is the outermost one the application logged (Spring's wrapper included); the
+  // library is the one that spoke SMTP, Spring only when no mail package shows.
+  const outer = s.headers.find((h) => h.role !== 'other');
   return {
     library: onlySpring ? 'spring' : libraryOf(text),
-    exception: (mailHeader ?? springHeader)?.name ?? null,
+    exception: outer?.name ?? null,
     reply,
     codeCandidates: null,
     stage,
@@ -496,6 +507,20 @@ function parseJava(unit: AppUnit): AppErrorFields | null {
     messageId: bareMessageId(str(unit.fields, 'messageId', 'message_id', 'Message-ID', 'mailMessageId')),
     relay: s.relay,
   };
+}
+
+/** Entry fields that name the recipients an application was sending to (MDC, structured arguments). */
+const RECIPIENT_FIELDS = ['mailTo', 'mail_to', 'mailRecipient', 'mailRecipients', 'to', 'recipient', 'recipients', 'rcpt', 'rcpt_to', 'emailTo', 'email_to'];
+
+function loggedRecipients(fields: AppUnit['fields']): string[] {
+  if (fields === null) return [];
+  for (const k of RECIPIENT_FIELDS) {
+    const v = fields[k];
+    const list =
+      typeof v === 'string' ? addressesIn(v) : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').flatMap((x) => addressesIn(x)) : [];
+    if (list.length > 0) return list;
+  }
+  return [];
 }
 
 /** Units a JavaMail-family parser reads: its packages, its exception names, its debug output. */

@@ -242,6 +242,43 @@ describe('dotnetParser: MailKit', () => {
   });
 });
 
+describe('dotnetParser: MailKit README catch block', () => {
+  const JUDY = '5.1.1 <judy@example.org>: Recipient address rejected: User unknown';
+  const SAMPLE = [`Error sending message: ${JUDY}`, '\tStatusCode: MailboxUnavailable', '\tRecipient not accepted: judy@example.org'].join('\n');
+
+  it('reads `Error sending message:` with StatusCode and `Recipient not accepted:` (the exception not named)', () => {
+    const reply = { code: 550, enhanced: '5.1.1', text: JUDY };
+    expect(dotnetParser.claims(unit(SAMPLE))).toBe(true);
+    expect(parse(SAMPLE)).toEqual({
+      library: 'MailKit',
+      exception: 'SmtpCommandException',
+      reply,
+      codeCandidates: null,
+      stage: 'rcpt',
+      recipients: [{ address: 'judy@example.org', reply }],
+      accepted: [],
+      sender: null,
+      messageId: null,
+      relay: null,
+    });
+  });
+
+  it('reads the sender and message forms', () => {
+    const sender = 'Error sending message: 5.7.1 <noreply@example.com>: Sender address rejected\n\tStatusCode: MailboxNameNotAllowed\n\tSender not accepted: noreply@example.com';
+    expect(parse(sender)).toMatchObject({ reply: { code: 553 }, stage: 'mail', sender: 'noreply@example.com', recipients: [] });
+    const message = 'Error sending message: 5.7.1 Message rejected as spam\n\tStatusCode: TransactionFailed\n\tMessage not accepted.';
+    expect(parse(message)).toMatchObject({ reply: { code: 554, enhanced: '5.7.1' }, stage: 'end_of_data', recipients: [] });
+  });
+
+  it('keeps the refusals of a protocol log that follows in the same unit', () => {
+    const text = [SAMPLE, 'Connected to smtp://mx.example.net:25/', 'C: MAIL FROM:<alerts@example.com>', 'C: RCPT TO:<kim@example.net>', 'S: 250 2.1.0 OK', 'S: 550 5.7.1 not authorized'].join('\n');
+    expect(parse(text)?.recipients.map((r) => [r.address, r.reply?.code])).toEqual([
+      ['judy@example.org', 550],
+      ['kim@example.net', 550],
+    ]);
+  });
+});
+
 describe('dotnetParser: Exchange client', () => {
   it('reads the whole response with its number', () => {
     const text =

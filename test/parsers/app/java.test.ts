@@ -181,9 +181,10 @@ describe('javaParser: Spring MailSendException', () => {
       '\tat org.springframework.mail.javamail.JavaMailSenderImpl.doSend(JavaMailSenderImpl.java:508)',
       '\tat org.springframework.mail.javamail.JavaMailSenderImpl.send(JavaMailSenderImpl.java:323)',
     ].join('\n');
+    // The exception is the outermost one logged (Spring's); the library the one that spoke SMTP.
     expect(parse(text)).toEqual({
       library: 'angus',
-      exception: 'SendFailedException',
+      exception: 'MailSendException',
       reply: erinReply,
       codeCandidates: null,
       stage: 'rcpt',
@@ -226,10 +227,50 @@ describe('javaParser: Spring MailSendException', () => {
       'org.springframework.mail.MailAuthenticationException: Authentication failed; nested exception is javax.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed: authentication failure';
     expect(parse(text)).toMatchObject({
       library: 'javax.mail',
-      exception: 'AuthenticationFailedException',
+      exception: 'MailAuthenticationException',
       reply: { code: 535, enhanced: '5.7.8', text: '535 5.7.8 Error: authentication failed: authentication failure' },
       stage: 'auth',
     });
+  });
+});
+
+describe('javaParser: the exception and the recipients logged next to it', () => {
+  it('names the outermost exception, a Spring wrapper whose cause holds the reply included (logback JSON stack_trace)', () => {
+    const text = [
+      'Daily digest not sent',
+      'org.springframework.mail.MailAuthenticationException: Authentication failed',
+      '\tat org.springframework.mail.javamail.JavaMailSenderImpl.doSend(JavaMailSenderImpl.java:402)',
+      'Caused by: jakarta.mail.AuthenticationFailedException: 535 5.7.139 Authentication unsuccessful',
+      '',
+      '\tat org.eclipse.angus.mail.smtp.SMTPTransport$Authenticator.authenticate(SMTPTransport.java:954)',
+    ].join('\n');
+    expect(parse(text)).toMatchObject({ library: 'angus', exception: 'MailAuthenticationException', reply: { code: 535, enhanced: '5.7.139' }, stage: 'auth' });
+  });
+
+  it('takes MDC `mailTo` for a RCPT refusal whose reply names no address', () => {
+    const reply = { code: 550, enhanced: '5.7.1', text: '550 5.7.1 Service unavailable, Client host [203.0.113.7] blocked using Spamhaus' };
+    const text = [
+      'Order confirmation 1182 not sent',
+      'jakarta.mail.SendFailedException: Invalid Addresses',
+      '\tat org.eclipse.angus.mail.smtp.SMTPTransport.rcptTo(SMTPTransport.java:2086)',
+      `Caused by: org.eclipse.angus.mail.smtp.SMTPAddressFailedException: ${reply.text}`,
+      '',
+      '\t... 6 common frames omitted',
+    ].join('\n');
+    expect(parse(text, { mailTo: 'paul@example.net', orderId: '1182' })?.recipients).toEqual([{ address: 'paul@example.net', reply }]);
+    // Without the field the refusal stays without a recipient; the reply's own address wins over it.
+    expect(parse(text)?.recipients).toEqual([]);
+    expect(parse(INVALID_ADDRESSES, { mailTo: 'paul@example.net' })?.recipients).toEqual([{ address: 'erin@example.com', reply: erinReply }]);
+  });
+
+  it('takes MDC `mailTo` as the recipients of an end-of-data refusal', () => {
+    const text = [
+      'org.eclipse.angus.mail.smtp.SMTPSendFailedException: 554 5.7.9 Message not accepted for policy reasons.',
+      '',
+      '\tat org.eclipse.angus.mail.smtp.SMTPTransport.issueSendCommand(SMTPTransport.java:2392)',
+      '\tat org.eclipse.angus.mail.smtp.SMTPTransport.finishData(SMTPTransport.java:2113)',
+    ].join('\n');
+    expect(parse(text, { mailTo: 'quinn@example.org' })).toMatchObject({ stage: 'end_of_data', recipients: [{ address: 'quinn@example.org', reply: null }] });
   });
 });
 

@@ -445,6 +445,16 @@ function parseJava(unit: AppUnit): AppErrorFields | null {
   const logged = loggedRecipients(unit.fields);
   const unnamed = bare.filter((f) => !recipients.some((r) => r.reply === f.reply));
   if (unnamed.length === 1 && logged.length === 1 && !byAddress.has(logged[0]!)) add(logged[0]!, unnamed[0]!.reply);
+  // Refusals that stay unnamed beside named ones are events of their own, without a recipient (a
+  // blocklist reply names the client, not the address); the same reply repeated by `Caused by:` once.
+  if (recipients.length > 0) {
+    const seen = new Set(recipients.map((r) => r.reply?.text));
+    for (const f of bare) {
+      if (seen.has(f.reply.text)) continue;
+      seen.add(f.reply.text);
+      recipients.push({ address: null, reply: f.reply });
+    }
+  }
 
   let reply: Reply;
   let stage: Stage;

@@ -56,6 +56,8 @@ interface Open {
   lastMs: number;
   /** A blank line came after the unit's last line: only a clear continuation joins it now. */
   afterBlank: boolean;
+  /** Stack frames (`    at ...`) were taken: an exception head after them is a new error. */
+  sawFrames: boolean;
 }
 
 const COMPOSE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]* +\| /;
@@ -71,6 +73,9 @@ const ENTRY_START =
 /** BSD syslog time at the start of a plain line (an app that prints it itself). */
 const BSD_START = /^\p{L}{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} /u;
 
+/** A Java, Node or .NET stack frame. */
+const FRAME = /^\s+at \S/;
+
 /** Lines that continue whatever came before them. */
 const CONTINUATION =
   /^(?:[ \t]|Caused by:|Suppressed:|nested exception is:|Traceback \(most recent call last\):|During handling of the above exception|The above exception was the direct cause|Stack trace:|#\d+ |\[stacktrace\]|\(\d+ additional frame|--- End of|[}\])"';]|goroutine \d+ \[|\.\.\. \d+ more)/;
@@ -79,10 +84,13 @@ const CONTINUATION =
  * A line that starts a new error when no header says where entries begin: `Error: ...`,
  * `TypeError: ...`, `smtplib.SMTPRecipientsRefused: ...`, `javax.mail.SendFailedException: ...`,
  * `Net::SMTPFatalError (...`, `(node:123) ...`, `panic: `, `Unhandled exception. `, `[Error: ...`,
- * `PHP Fatal error:  Uncaught ...`.
+ * `PHP Fatal error:  Uncaught ...`, `Exception in thread "main" ...`, MailKit's `Connected to smtp://...`.
  */
-const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): )/;
+const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): |Exception in thread "|Connected to smtps?:\/\/)/;
 const HEAD_SUFFIXES = ['Error', 'Exception', 'Refused', 'Warning'];
+
+/** A Ruby Logger entry whose message is a backtrace frame: `E, [2024-... #123] ERROR -- : /app/x.rb:12:in `m'`. */
+const RUBY_BACKTRACE_ENTRY = /^[DIWEFA], \[[^\]]{1,60}\] +[A-Z]{1,8} -- [^:]{0,100}: [^\s:]{1,400}\.rb:\d{1,7}:in /;
 
 /** Ruby's report of an uncaught exception: `/path/net/smtp.rb:1059:in `check_response': 550 ... (Net::SMTPFatalError)`. */
 const RUBY_HEAD = /^[^\s:]{1,400}\.rb:\d{1,7}:in [`'][^`']{1,200}': /;
@@ -141,9 +149,11 @@ export class MultilineFramer {
       if (cur !== undefined) cur.afterBlank = true;
       return { units, blank: true };
     }
-    const entryStart = ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body));
+    // Ruby's Logger writes `logger.error(e.backtrace.join("\n"))` as an entry of its own: it continues the error.
+    const entryStart = (ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body))) && !(cur !== undefined && RUBY_BACKTRACE_ENTRY.test(body));
     if (cur !== undefined && !entryStart && (cur.afterBlank ? CONTINUATION.test(body) : this.continues(cur, body))) {
       cur.afterBlank = false;
+      if (!cur.sawFrames && FRAME.test(body)) cur.sawFrames = true;
       cur.parts.push(body);
       cur.chars += body.length + 1;
       cur.lastMs = nowMs;
@@ -169,6 +179,7 @@ export class MultilineFramer {
       tracebackOpen: traceback,
       lastMs: nowMs,
       afterBlank: false,
+      sawFrames: false,
     });
     if (text.length >= this.maxBytes) units.push(this.close(key, this.open.get(key)!));
     return { units, blank: false };
@@ -200,7 +211,7 @@ export class MultilineFramer {
     if (CONTINUATION.test(body)) return true;
     // A header takes the exception under it (logback, Python's logger.exception), unless it is an
     // INFO line and the exception a console print of its own.
-    if (cur.headed) return !cur.quiet || !looksLikeHead(body);
+    if (cur.headed) return !(cur.quiet || cur.sawFrames) || !looksLikeHead(body);
     // Without headers: text that does not start a new error continues (a reply wrapped at the margin).
     return !looksLikeHead(body);
   }

@@ -312,7 +312,8 @@ export type Ecosystem = 'nodemailer' | 'python' | 'java' | 'dotnet' | 'php' | 'r
 
 /** One refused recipient as the application's error names it. */
 export interface AppRecipientError {
-  address: string;
+  /** Null for a refusal whose reply names no address among others that do (JavaMail's nested exceptions). */
+  address: string | null;
   /** This recipient's own reply, when the error carries one per recipient (smtplib's dict, Java's nested exceptions). */
   reply: Reply | null;
 }

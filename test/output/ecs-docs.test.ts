@@ -1,7 +1,7 @@
 /**
  * docs/ecs.md and docs/pipelines/index-template.json cannot drift from what mta550 writes (#9).
  *
- * The built CLI runs over every sample log (samples/postfix, samples/exim) with every record kind
+ * The built CLI runs over every sample log (samples/postfix, samples/exim, samples/app) with every record kind
  * (`--records all,attempts --codes 5xx`), nested and flat (`--ecs=false`), and `tail` writes a
  * summary document of each form. Then:
  * - every leaf field path of every document (array indexes ignored; the embedded records
@@ -42,7 +42,7 @@ const UNMAPPED_INSIDE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary
 const require = createRequire(import.meta.url);
 const { EcsFlat } = require('@elastic/ecs') as { EcsFlat: Record<string, EcsField> };
 const run = promisify(execFile);
-const samples = ['samples/postfix', 'samples/exim'].flatMap((d) =>
+const samples = ['samples/postfix', 'samples/exim', 'samples/app'].flatMap((d) =>
   readdirSync(d)
     .filter((f) => /\.log(\.gz)?$/.test(f))
     .sort()

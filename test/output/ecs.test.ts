@@ -68,7 +68,7 @@ export function ecsProblems(doc: Record<string, unknown>): string[] {
   return problems;
 }
 
-const SAMPLE_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online'];
+const SAMPLE_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online', 'samples/app'];
 const samples = SAMPLE_DIRS.flatMap((d) => readdirSync(d).filter((f) => /\.(?:log|log\.gz|json|csv)$/.test(f)).map((f) => path.join(d, f)));
 const argsOf = (file: string): string[] => {
   const a = file.replace(/\.(?:log|log\.gz|json|csv)$/, '.args');

@@ -52,11 +52,12 @@ export const goParser: EcosystemParser = {
   ecosystem: 'go',
   claims(unit: AppUnit): boolean {
     const t = sourceText(unit);
-    return MARKERS.some((m) => t.includes(m));
+    return MARKERS.some((m) => t.includes(m)) || errorChainReply(t) >= 0;
   },
   parse(unit: AppUnit): AppErrorFields | null {
     const text = sourceText(unit);
-    if (!MARKERS.some((m) => text.includes(m))) return null;
+    const chain = errorChainReply(text);
+    if (chain < 0 && !MARKERS.some((m) => text.includes(m))) return null;
     const found = goSyntaxReply(text) ?? textReply(text);
     if (found === null) return null;
     const lower = text.toLowerCase();
@@ -64,13 +65,15 @@ export const goParser: EcosystemParser = {
     if (found.reply.enhanced === null && !lower.includes('smtp') && !lower.includes('mail')) return null;
 
     const library = text.includes('gomail:') ? 'gomail' : MARKERS.slice(6).some((m) => text.includes(m)) ? 'go-mail' : 'net/smtp';
-    const stage = stageHint(found.before);
+    const stage = stageHint(found.before) ?? stageFromReply(found.reply.text);
     let recipients: AppRecipientError[] = found.affected.map((address) => ({ address, reply: found.reply }));
     let sender: string | null = null;
     const senderWords = /sender/i.test(found.reply.text);
     if (stage === 'mail' || (stage === 'unknown' && senderWords)) sender = angleAddresses(found.reply.text)[0] ?? null;
     else if (recipients.length === 0 && (stage === 'rcpt' || stage === 'unknown')) {
       recipients = angleAddresses(found.reply.text).map((address) => ({ address, reply: found.reply }));
+      // net/smtp's error names no one: the address the application put before it (`rcpt bob@x: 550 ...`).
+      if (recipients.length === 0 && stage === 'rcpt') recipients = addressesIn(found.before).map((address) => ({ address, reply: found.reply }));
     }
     return {
       library,
@@ -225,10 +228,60 @@ function goQuoted(s: string, i: number): { value: string; end: number } | null {
   return null;
 }
 
-function stageHint(before: string): Stage {
+/**
+ * The stage from the wording before the reply: go-mail's reasons, the command named, or the
+ * application's own words (`rcpt bob@x: `, `smtp auth: `, `close data: ` for net/smtp's
+ * `w.Close()`, which reads the reply to the final dot). Null when they name none.
+ */
+function stageHint(before: string): Stage | null {
   for (const [hint, stage] of STAGE_HINTS) if (before.includes(hint)) return stage;
-  return /\bauth/i.test(before) ? 'auth' : 'unknown';
+  const lower = before.toLowerCase();
+  if (lower.includes('close data') || lower.includes('closing data')) return 'end_of_data';
+  if (/\brcpt\b/.test(lower)) return 'rcpt';
+  if (lower.includes('mail from')) return 'mail';
+  return /\bauth/.test(lower) ? 'auth' : null;
 }
+
+/** Words servers put in refusals that name the command refused (Postfix's smtpd_*_restrictions). */
+function stageFromReply(text: string): Stage {
+  const lower = text.toLowerCase();
+  if (lower.includes('recipient address rejected') || lower.includes('relay access denied')) return 'rcpt';
+  if (lower.includes('sender address rejected')) return 'mail';
+  return 'unknown';
+}
+
+/** Most `: `-separated segments an error chain is read through before the reply. */
+const MAX_CHAIN_SEGMENTS = 8;
+
+/**
+ * Go's error chain on the unit's first line, ending with an SMTP reply that has an enhanced status
+ * (`notify: rcpt bob@example.org: 550 5.1.1 ...`): every segment before the reply starts with a
+ * lower-case letter and has no capitalized word, as Go's error strings do (`fmt.Errorf("rcpt %s: %w", ...)`, Go Code Review
+ * Comments: error strings are not capitalized). The decoder strips Go's `log` prefix, so this shape is
+ * the Go marker left. Where the reply starts, or -1.
+ */
+function errorChainReply(text: string): number {
+  let eol = text.indexOf('\n');
+  if (eol < 0) eol = text.length;
+  let pos = 0;
+  for (let n = 0; n < MAX_CHAIN_SEGMENTS; n++) {
+    const c = text.charCodeAt(pos);
+    if (!(c >= 97 && c <= 122)) return -1;
+    const sep = text.indexOf(': ', pos);
+    if (sep < 0 || sep >= eol) return -1;
+    // No capitalized word in the chain: `transport verify failed Invalid login: 535 ...` is Nodemailer's.
+    for (let i = text.indexOf(' ', pos); i >= 0 && i < sep; i = text.indexOf(' ', i + 1)) {
+      const w = text.charCodeAt(i + 1);
+      if (w >= 65 && w <= 90) return -1;
+    }
+    pos = sep + 2;
+    if (replyAt(text, pos) && ENHANCED_AT.test(text.slice(pos + 4, pos + 16))) return pos;
+  }
+  return -1;
+}
+
+/** An enhanced status code (`5.1.1 `) right after the reply code. */
+const ENHANCED_AT = /^[245]\.\d{1,3}\.\d{1,3}(?: |$)/;
 
 /** Addresses the reply names in angle brackets (`<bob@example.org>: Recipient address rejected`). */
 function angleAddresses(text: string): string[] {

@@ -417,7 +417,9 @@ function stageFromTransportFrames(frames: readonly Frame[], expected: readonly n
 function transportClass(text: string, cls: string | null, symfony: boolean): string | null {
   if (cls !== null && (cls.includes('Mailer') || cls.startsWith('Swift_'))) return cls;
   const found = symfony ? findClass(text, 'Symfony\\Component\\Mailer\\Exception\\') : findClass(text, 'Swift_');
-  return found?.name ?? null;
+  // The mailer's exception wrapped by another one and logged as that (Messenger's
+  // HandlerFailedException): the class the entry logged.
+  return found?.name ?? cls;
 }
 
 function parseTransportException(text: string, cls: string | null): AppErrorFields | null {
@@ -843,7 +845,7 @@ function parsePhpMailer(rawText: string, cls: string | null): AppErrorFields | n
     }
     if (out.stage === 'mail' && sender === null) sender = addressesIn(out.reply.text)[0] ?? null;
   }
-  const refused = new Set(out.recipients.map((r) => r.address.toLowerCase()));
+  const refused = new Set(out.recipients.flatMap((r) => (r.address === null ? [] : [r.address.toLowerCase()])));
   out.accepted = accepted.filter((a) => !refused.has(a.toLowerCase()));
   out.sender = sender;
   out.messageId = messageId;

@@ -264,7 +264,7 @@ function isWordChar(c: number): boolean {
 
 function stageOf(h: Header, lines: string[], fields: AppUnit['fields'], reply: Reply): Stage {
   const methods = new Set<string>();
-  const frameLines: string[] = lines.slice(h.next);
+  const frameLines: string[] = ownFrames(lines, h.next);
   // The uncaught form carries the innermost frame on the exception's own line.
   if (h.line >= 0) frameLines.push(lines[h.line]!);
   for (const n of BACKTRACE_FIELDS) {
@@ -281,6 +281,38 @@ function stageOf(h: Header, lines: string[], fields: AppUnit['fields'], reply: R
   // RFC 4954: 534/535 answer AUTH only (530 also answers MAIL when authentication is required).
   if (reply.code === 535 || reply.code === 534) return 'auth';
   return 'unknown';
+}
+
+/**
+ * The exception's own backtrace: the lines from `from` up to the next exception's header (a
+ * `Class: message` or `Class (message` line after the frames, as when a unit holds a second error
+ * pasted after the first), so a later error's frames cannot decide this one's stage.
+ */
+function ownFrames(lines: string[], from: number): string[] {
+  let end = from;
+  while (end < lines.length && !isExceptionHead(lines[end]!)) end++;
+  return lines.slice(from, end);
+}
+
+/** `Net::SMTPFatalError: 550 ...`, `Foo::BarError (msg`, after optional `[tag] ` groups: a new exception. */
+function isExceptionHead(line: string): boolean {
+  let i = 0;
+  // Rails' tags (`[request-id] `), a few at most.
+  for (let n = 0; n < 4 && line.charCodeAt(i) === 91; n++) {
+    const close = line.indexOf('] ', i);
+    if (close < 0 || close - i > 80) break;
+    i = close + 2;
+  }
+  while (line.charCodeAt(i) === 32) i++;
+  const c0 = line.charCodeAt(i);
+  if (!(c0 >= 65 && c0 <= 90)) return false;
+  let e = i;
+  while (e < line.length && (isWordChar(line.charCodeAt(e)) || line.charCodeAt(e) === 58)) e++;
+  // The class token may end with the `:` of `Class: message`.
+  const token = line.slice(i, line.charCodeAt(e - 1) === 58 && line.charCodeAt(e) === 32 ? e - 1 : e);
+  const after = line.slice(i + token.length, i + token.length + 2);
+  if (after !== ': ' && after !== ' (') return false;
+  return token.includes('::') || token.endsWith('Error') || token.endsWith('Exception');
 }
 
 /**

@@ -18,7 +18,7 @@ describe('Go: gomail', () => {
       ...BASE,
       library: 'gomail',
       reply: r(550, '5.1.1', BOB),
-      stage: 'unknown',
+      stage: 'rcpt',
       recipients: [{ address: 'bob@example.org', reply: r(550, '5.1.1', BOB) }],
     });
   });
@@ -45,7 +45,7 @@ describe('Go: gomail', () => {
       ...BASE,
       library: 'gomail',
       reply: r(550, '5.1.1', BOB),
-      stage: 'unknown',
+      stage: 'rcpt',
       recipients: [{ address: 'bob@example.org', reply: r(550, '5.1.1', BOB) }],
     });
   });
@@ -57,7 +57,7 @@ describe('Go: net/smtp', () => {
       ...BASE,
       library: 'net/smtp',
       reply: r(550, '5.1.1', BOB),
-      stage: 'unknown',
+      stage: 'rcpt',
       recipients: [{ address: 'bob@example.org', reply: r(550, '5.1.1', BOB) }],
     });
   });
@@ -82,7 +82,7 @@ describe('Go: net/smtp', () => {
 
   it('the command named by the application, a file:line log prefix', () => {
     const u = text(`main.go:57: RCPT TO <carol@example.net> failed: 452 4.2.2 Mailbox full`);
-    expect(parse(u)).toEqual({ ...BASE, library: 'net/smtp', reply: r(452, '4.2.2', '452 4.2.2 Mailbox full'), stage: 'rcpt', recipients: [] });
+    expect(parse(u)).toEqual({ ...BASE, library: 'net/smtp', reply: r(452, '4.2.2', '452 4.2.2 Mailbox full'), stage: 'rcpt', recipients: [{ address: 'carol@example.net', reply: r(452, '4.2.2', '452 4.2.2 Mailbox full') }] });
   });
 
   it('a refused sender', () => {
@@ -91,7 +91,7 @@ describe('Go: net/smtp', () => {
       ...BASE,
       library: 'net/smtp',
       reply: r(553, '5.7.1', reply),
-      stage: 'unknown',
+      stage: 'mail',
       recipients: [],
       sender: 'alice@example.com',
     });
@@ -127,6 +127,42 @@ describe('Go: go-mail', () => {
   it('closing the DATA writer is the end of data', () => {
     const u = text('send failed: closing SMTP DATA writer: 554 5.7.1 Message rejected: spam, affected recipient(s): <bob@example.org>');
     expect(parse(u)).toMatchObject({ library: 'go-mail', stage: 'end_of_data', reply: r(554, '5.7.1', '554 5.7.1 Message rejected: spam') });
+  });
+});
+
+describe("Go: an application's error chain after the stripped `log` prefix", () => {
+  // samples/app/012 lines 6-11: net/smtp's errors wrapped with fmt.Errorf, no Go marker left.
+  const GOOGLE = [
+    "notify: rcpt kim@example.net: 550 5.7.1 [203.0.113.7] The IP you're using to send mail is not authorized to",
+    '5.7.1 send email directly to our servers.',
+    '5.7.1  https://support.google.com/mail/?p=NotAuthorizedError x.44 - gsmtp',
+  ].join('\n');
+
+  it('a multi-line RCPT refusal: the recipient and the stage from the words before the reply', () => {
+    const reply = r(
+      550,
+      '5.7.1',
+      "550 5.7.1 [203.0.113.7] The IP you're using to send mail is not authorized to 5.7.1 send email directly to our servers. 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError x.44 - gsmtp",
+    );
+    expect(parse(text(GOOGLE))).toEqual({ ...BASE, library: 'net/smtp', reply, stage: 'rcpt', recipients: [{ address: 'kim@example.net', reply }] });
+  });
+
+  it('AUTH and the final dot (`close data`: the reply read by closing the DATA writer)', () => {
+    expect(parse(text('notify: smtp auth: 535 5.7.8 Error: authentication failed: authentication failure'))).toMatchObject({ stage: 'auth', recipients: [] });
+    expect(parse(text('notify: close data for order 1195: 554 5.7.1 Message rejected due to content restrictions'))).toMatchObject({
+      library: 'net/smtp',
+      stage: 'end_of_data',
+      reply: r(554, '5.7.1', '554 5.7.1 Message rejected due to content restrictions'),
+    });
+  });
+
+  it.each([
+    ["Nodemailer's words (capitalized)", 'transport verify failed Invalid login: 535-5.7.8 Username and Password not accepted.'],
+    ['a capitalized message', 'Send failed: 550 5.1.1 <bob@example.org>: User unknown'],
+    ['no enhanced status', 'notify: order 550 shipped: 550 units'],
+    ['a bare reply', BOB],
+  ])('not claimed: %s', (_name, t) => {
+    expect(goParser.claims(text(t))).toBe(false);
   });
 });
 

@@ -526,6 +526,22 @@ describe('Symfony Mailer', () => {
     });
   });
 
+  it("names the wrapper's class when the mailer's exception is logged wrapped (Messenger)", () => {
+    // samples/app/010 line 9: Messenger's final failure, the mailer's exception not named anywhere.
+    const msg = 'Expected response code "250" but got code "554", with message "554 5.7.1 Message rejected: URL in message body is listed on dbl.example.net".';
+    const unit: AppUnit = {
+      text: `Error thrown while handling message Symfony\\Component\\Mailer\\Messenger\\SendEmailMessage. Removing from transport after 3 retries. Error: "${msg}"\nHandling "Symfony\\Component\\Mailer\\Messenger\\SendEmailMessage" failed: ${msg}`,
+      fields: { class: 'Symfony\\Component\\Messenger\\Exception\\HandlerFailedException', code: 554, message: `Handling "Symfony\\Component\\Mailer\\Messenger\\SendEmailMessage" failed: ${msg}` },
+    };
+    expect(parse(unit)).toEqual({
+      ...base,
+      library: 'Symfony Mailer',
+      exception: 'Symfony\\Component\\Messenger\\Exception\\HandlerFailedException',
+      reply: { code: 554, enhanced: '5.7.1', text: '554 5.7.1 Message rejected: URL in message body is listed on dbl.example.net' },
+      stage: 'unknown',
+    });
+  });
+
   it('reads Laravel lines (context JSON with the [object] exception and [stacktrace])', () => {
     const text = [
       `${RCPT_MESSAGE} {"exception":"[object] (Symfony\\\\Component\\\\Mailer\\\\Exception\\\\TransportException(code: 550): Expected response code \\"250/251/252\\" but got code \\"550\\", with message \\"550 5.1.1 <helpdesk@example.org>: Recipient address rejected: User unknown\\". at ${SYMFONY}/SmtpTransport.php:342)`,

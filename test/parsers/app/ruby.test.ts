@@ -199,6 +199,24 @@ describe('Rails', () => {
   });
 });
 
+  it("a second error after the backtrace: its frames do not decide the first one's stage", () => {
+    // ActiveJob's entry, then a Rollbar paste with no header of its own (samples/app/011, lines 15-34).
+    const text = [
+      'Error performing ActionMailer::MailDeliveryJob (Job ID: 6e5d4c3b) from Async(mailers) in 766.08ms: Net::SMTPAuthenticationError (535 5.7.8 Error: authentication failed: authentication failure',
+      '):',
+      `${GEM}:1004:in 'Net::SMTP#check_response'`,
+      `${GEM}:1013:in 'Net::SMTP#check_auth_response'`,
+      `${GEM}:867:in 'Net::SMTP#authenticate'`,
+      `Net::SMTPFatalError: ${USER_UNKNOWN.text}`,
+      `File "${GEM}", line 1004, in check_response`,
+      `File "${GEM}", line 903, in rcptto`,
+    ].join('\n');
+    const r = parse(text);
+    expect(r?.exception).toBe('Net::SMTPAuthenticationError');
+    expect(r?.stage).toBe('auth');
+    expect(r?.recipients).toEqual([]);
+  });
+
 describe("Ruby's own report of an uncaught exception", () => {
   it('the innermost frame and the message on one line, `from` frames after', () => {
     const text = [

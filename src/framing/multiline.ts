@@ -73,8 +73,8 @@ const ENTRY_START =
 /** BSD syslog time at the start of a plain line (an app that prints it itself). */
 const BSD_START = /^\p{L}{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} /u;
 
-/** A Java, Node or .NET stack frame. */
-const FRAME = /^\s+at \S/;
+/** A Java, Node or .NET stack frame, or a Ruby one (`/app/x.rb:12:in `m'`, `\tfrom ...`). */
+const FRAME = /^(?:\s+at \S|\s+from \S|[^\s:]{1,400}\.rb:\d{1,7}:in )/;
 
 /** Lines that continue whatever came before them. */
 const CONTINUATION =

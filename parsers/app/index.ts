@@ -378,18 +378,43 @@ const TRANSCRIPT_COMMAND = /(?:CLIENT -> SERVER|^C): (RCPT TO|MAIL FROM):\s?<([^
  */
 function newAppDecoder(): LineDecoder {
   let last: { verb: 'rcpt' | 'mail'; address: string } | null = null;
+  let previous: { key: string; ms: number | null } | null = null;
+  let repeats = 0;
   return {
+    notes: () => (repeats === 0 ? [] : [`${repeats} PHPMailer report(s) repeating the refusal of the entry before them (its debug echo, ErrorInfo printed by the app) were counted once`]),
     decode(text: string): Decoded {
       const d = decodeUnit(text);
-      if (d.type === 'record' && last !== null && d.record.kind === 'app.error') {
+      if (d.type === 'record' && d.record.kind === 'app.error') {
         const r = d.record;
-        if (r.stage === 'rcpt' && r.recipients.length === 0 && last.verb === 'rcpt') r.recipients = [{ address: last.address, reply: null }];
-        else if (r.stage === 'mail' && r.sender === null && last.verb === 'mail') r.sender = last.address;
-        last = null;
+        if (last !== null) {
+          if (r.stage === 'rcpt' && r.recipients.length === 0 && last.verb === 'rcpt') r.recipients = [{ address: last.address, reply: null }];
+          else if (r.stage === 'mail' && r.sender === null && last.verb === 'mail') r.sender = last.address;
+          last = null;
+        }
+        // PHPMailer reports one refusal up to three times in a row (the SMTP ERROR debug line, its
+        // exception's echo, the app's print of ErrorInfo), each a log entry of its own: within a
+        // second, with the same code, status, stage and addresses (or none), the later ones repeat it.
+        if (r.library !== 'PHPMailer') previous = null;
+        else {
+          const head = [r.reply.code, r.reply.enhanced, r.stage].join('|');
+          const key = `${head}|${r.sender ?? ''}|${r.recipients.map((x) => x.address ?? '').join(',')}`;
+          const ms = d.envelope.time.kind === 'absolute' ? d.envelope.time.epochMs : null;
+          const p = previous;
+          previous = { key, ms };
+          const same = p !== null && (p.key === key || (r.recipients.length === 0 && p.key.startsWith(`${head}|`)));
+          if (same && (ms === null || p.ms === null || Math.abs(ms - p.ms) <= 1000)) {
+            previous = p;
+            repeats++;
+            return { type: 'continuation' };
+          }
+        }
       }
       if (text.length < 2000 && !text.includes('\n')) {
         const c = TRANSCRIPT_COMMAND.exec(text);
-        if (c !== null) last = { verb: c[1] === 'RCPT TO' ? 'rcpt' : 'mail', address: c[2]! };
+        if (c !== null) {
+          last = { verb: c[1] === 'RCPT TO' ? 'rcpt' : 'mail', address: c[2]! };
+          previous = null;
+        }
       }
       return d;
     },

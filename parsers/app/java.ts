@@ -114,7 +114,7 @@ const COMMANDS = ['RSET', 'QUIT', 'NOOP', 'DATA', 'MAIL FROM:', 'RCPT TO:', 'EHL
 function endsWrap(line: string): boolean {
   const t = line.trim();
   if (t === '' || t.startsWith(';') || t.startsWith('---')) return true;
-  if (FRAME.test(t) || (t.startsWith('...') && t.endsWith('more'))) return true;
+  if (FRAME.test(t) || (t.startsWith('...') && (t.endsWith('more') || t.endsWith('common frames omitted')))) return true;
   if (t.startsWith('nested exception is') || t.startsWith('Caused by:') || t.startsWith('Suppressed:')) return true;
   if (t.startsWith('Failed message') || t.startsWith('DEBUG') || TIMESTAMP.test(t)) return true;
   if (COMMANDS.some((c) => t.startsWith(c))) return true;

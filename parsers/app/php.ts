@@ -716,6 +716,11 @@ function phpMailerClass(text: string, cls: string | null): string | null {
 }
 
 function parsePhpMailer(rawText: string, cls: string | null): AppErrorFields | null {
+  // A debug entry that is only the server's reply: PHPMailer always logs the failure again as
+  // `SMTP ERROR: <CMD> command failed: <reply>` (level 1, below the replies' level 2), which names the
+  // command; the reply entry alone would count the same refusal twice (SMTPDebug output through
+  // error_log writes each debug line as its own entry).
+  if (cls === null && rawText.startsWith('SERVER -> CLIENT: ') && !rawText.includes('SMTP ERROR') && !rawText.includes('SMTP Error') && !rawText.includes('CLIENT -> SERVER')) return null;
   const text = decodeHtml(rawText);
   const lines = linesOf(text);
   const refusals: Refusal[] = [];

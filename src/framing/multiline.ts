@@ -150,8 +150,9 @@ export class MultilineFramer {
       return { units, blank: true };
     }
     // Ruby's Logger writes `logger.error(e.backtrace.join("\n"))` as an entry of its own: it continues the error.
-    const entryStart = (ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body))) && !(cur !== undefined && RUBY_BACKTRACE_ENTRY.test(body));
-    if (cur !== undefined && !entryStart && (cur.afterBlank ? CONTINUATION.test(body) : this.continues(cur, body))) {
+    const rubyBacktrace = cur !== undefined && RUBY_BACKTRACE_ENTRY.test(body);
+    const entryStart = !rubyBacktrace && (ENTRY_START.test(body) || (this.mode === 'plain' && BSD_START.test(body)));
+    if (cur !== undefined && !entryStart && (rubyBacktrace || (cur.afterBlank ? CONTINUATION.test(body) : this.continues(cur, body)))) {
       cur.afterBlank = false;
       if (!cur.sawFrames && FRAME.test(body)) cur.sawFrames = true;
       cur.parts.push(body);

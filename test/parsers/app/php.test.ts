@@ -262,21 +262,13 @@ describe('PHPMailer', () => {
     });
   });
 
-  it('reads a PSR-3 logger entry (JSON unit) of one SERVER -> CLIENT line, the stage from the reply text', () => {
+  it('leaves a debug entry that is only the server reply to the SMTP ERROR entry that follows it (one refusal, one event)', () => {
     const unit: AppUnit = {
       text: 'SERVER -> CLIENT: 550 5.1.1 <helpdesk@example.org>: Recipient address rejected: User unknown',
       fields: { channel: 'mailer', level: 100, level_name: 'DEBUG', messageId: '<a1b2c3@web01.example.com>' },
     };
-    const reply = { code: 550, enhanced: '5.1.1', text: '550 5.1.1 <helpdesk@example.org>: Recipient address rejected: User unknown' };
-    expect(parse(unit)).toEqual({
-      ...base,
-      library: 'PHPMailer',
-      exception: null,
-      reply,
-      stage: 'rcpt',
-      recipients: [{ address: 'helpdesk@example.org', reply }],
-      messageId: 'a1b2c3@web01.example.com',
-    });
+    expect(parse(unit)).toBeNull();
+  });
   });
 
   it('reads a Laravel line: the list ends where the context JSON starts', () => {

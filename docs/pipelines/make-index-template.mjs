@@ -164,7 +164,7 @@ export function buildTemplate(markdown, EcsFlat, ecsPackageVersion) {
         'ECS fields have exactly ECS mappings; mta550.* fields are keyword, long, boolean, date or match_only_text, and the mta550 object is dynamic: false.',
         'mta550.onset and mta550.group are flattened: each is a whole record whose keys follow the onset engine and the report (and include values), so one flattened field indexes every leaf as a keyword (filter on mta550.onset.series.level, mta550.onset.attribution.top.attribute, mta550.group.statuses.status) without a mapping per key and without mapping conflicts when the record grows; numbers inside them are keywords (range and sum need a runtime field).',
         'mta550.summary is an object with enabled: false: a tail health record is read, not searched, and its per-file and per-cause keys would grow the mapping; it stays in _source.',
-        'mta550.classification and mta550.message are mapped field by field (their shape is fixed and documented); the counts of mta550.message.other_recipients_by_status are longs via a dynamic template.',
+        'mta550.classification, mta550.message and mta550.app are mapped field by field (their shape is fixed and documented); the counts of mta550.message.other_recipients_by_status are longs via a dynamic template.',
       ],
     },
   };

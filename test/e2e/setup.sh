@@ -29,6 +29,8 @@ getent group Debian-exim >/dev/null || groupadd --system Debian-exim
 getent passwd Debian-exim >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin -g Debian-exim Debian-exim
 # The SMTP client libraries of app-libraries.e2e.ts (PHP, Ruby, Java), installed as system packages.
 bash "$here/setup-app-libraries.sh" >&2
+# The browser html-report.e2e.ts opens the HTML report in (Debian's chromium, headless).
+bash "$here/setup-browser.sh" >&2
 for bin in /usr/sbin/ip /usr/bin/unshare; do
   [ -x "$bin" ] || { echo "setup.sh: $bin is missing (iproute2, util-linux)" >&2; exit 1; }
 done

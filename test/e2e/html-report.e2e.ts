@@ -16,7 +16,7 @@
  * (a check that cannot fail is no check), independently of the renderer.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -361,6 +361,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 suite('harness self-test: a hand-written page that follows the contract', () => ({ file: fixture(), expected: FIXTURE_EXPECTED }), { full: path.join(ARTIFACTS, 'html-fixture.png') });

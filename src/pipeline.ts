@@ -15,7 +15,7 @@ import { AppCorrelator } from './correlate/app.js';
 import { EximCorrelator } from './correlate/exim.js';
 import { SourceLinker, type LinkOptions } from './correlate/link.js';
 import { ExchangeCorrelator } from './correlate/exchange.js';
-import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats } from './correlate/messages.js';
+import type { Correlator, CorrelatorOptions, CorrelatorSink, CorrelatorStats, Observation } from './correlate/messages.js';
 import { PostfixCorrelator } from './correlate/postfix.js';
 import { LineSplitter, ownString, readLineBatches, type Line } from './framing/lines.js';
 import { asUtf8, type TextEncoding } from './input/encoding.js';
@@ -119,6 +119,8 @@ export interface PipelineOptions {
   correlator?: CorrelatorOptions;
   /** Joining app events with MTA records (window, bounds). */
   links?: LinkOptions;
+  /** Sees every decoded record with its time and place, before correlation (`mta550 trace`). */
+  tap?: (o: Observation) => void;
   stdin: Readable;
   /** The clock for stdin's year anchor (tests pin it). */
   nowMs?: number;
@@ -242,9 +244,10 @@ export class Channel {
     let best = at;
     const first = this.sample.find((x) => x.identity === identity);
     if (first !== undefined && first.line.offset < best.offset) best = { offset: first.line.offset, line: first.line.number - 1 };
-    for (const held of [this.unwrapper?.heldLine ?? null, this.framer?.heldLine ?? null]) {
-      if (held !== null && this.identity === identity && held.offset < best.offset) best = { offset: held.offset, line: held.number - 1 };
-    }
+    const held = this.unwrapper?.heldLine ?? null;
+    if (held !== null && this.identity === identity && held.offset < best.offset) best = { offset: held.offset, line: held.number - 1 };
+    const unit = this.framer?.heldLine(identity) ?? null;
+    if (unit !== null && unit.offset < best.offset) best = { offset: unit.offset, line: unit.number - 1 };
     return best;
   }
 }
@@ -452,8 +455,8 @@ export class Pipeline {
   private decodeLine(ch: Channel, line: Line, text: string, identity: string): void {
     if (ch.framer !== null) {
       const before = ch.framer.continuations;
-      const f = ch.framer.push(line, text, Date.now());
-      for (const u of f.units) this.decodeUnit(ch, u.line, u.text, identity);
+      const f = ch.framer.push(line, text, Date.now(), identity);
+      for (const u of f.units) this.decodeUnit(ch, u.line, u.text, u.identity);
       if (f.blank) ch.summary.blank++;
       ch.summary.continuation += ch.framer.continuations - before;
       return;
@@ -463,7 +466,7 @@ export class Pipeline {
 
   /** Units the framer gave up at the end of input or after an idle time. */
   private endUnits(ch: Channel, units: readonly FramedUnit[]): void {
-    for (const u of units) this.decodeUnit(ch, u.line, u.text, ch.identity);
+    for (const u of units) this.decodeUnit(ch, u.line, u.text, u.identity);
   }
 
   private decodeUnit(ch: Channel, line: Line, text: string, identity: string): void {
@@ -508,7 +511,7 @@ export class Pipeline {
       if (t.epochMs > ch.lastMs) ch.lastMs = t.epochMs;
       if (t.epochMs > this.latestMs) this.latestMs = t.epochMs;
     }
-    ch.correlator!.push({
+    const o: Observation = {
       record: d.record,
       envelope: d.envelope,
       daemon: d.daemon,
@@ -516,7 +519,9 @@ export class Pipeline {
       yearSource: t.yearSource,
       source: { format: ch.parser!.format, file: ch.path, line: line.number, offset: line.offset, identity },
       raw: text,
-    });
+    };
+    this.options.tap?.(o);
+    ch.correlator!.push(o);
   }
 
   private async drain(): Promise<void> {
@@ -562,8 +567,10 @@ export class Pipeline {
     }
     for (const ch of this.channels) if (ch.framer !== null) this.endUnits(ch, ch.framer.idle(nowMs, FRAME_IDLE_MS));
     for (const c of this.correlators.values()) c.expireWaiting?.(nowMs, opts.maxWaitMs);
-    if (this.linker.holding > 0 && this.latestMs > -Infinity) {
-      for (const e of this.linker.releaseBefore(this.latestMs + opts.quietForMs, nowMs - Math.min(opts.maxWaitMs, LIVE_LINK_WAIT_MS))) this.queue.push({ kind: 'event', e });
+    if (this.linker.holding > 0) {
+      // Logs without times (console output) release by the wall clock alone.
+      const watermark = this.latestMs === -Infinity ? -Infinity : this.latestMs + opts.quietForMs;
+      for (const e of this.linker.releaseBefore(watermark, nowMs - Math.min(opts.maxWaitMs, LIVE_LINK_WAIT_MS))) this.queue.push({ kind: 'event', e });
     }
     if (this.engine !== null && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
     await this.drain();

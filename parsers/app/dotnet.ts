@@ -11,7 +11,7 @@
  * joined with `\n`); its properties ErrorCode, StatusCode and Mailbox say the rest when logged.
  */
 import type { AppRecipientError, HostRef, Reply, Stage } from '../../src/model/records.js';
-import { addressesIn, bareMessageId, replyCode, replyOf, str } from './reply.js';
+import { addressesIn, addressOfReply, bareMessageId, replyCode, replyOf, str } from './reply.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
 
 interface StatusText {
@@ -214,19 +214,6 @@ function codeOfStatus(v: string | null): number | null {
   return STATUS_NAMES.get(v) ?? replyCode(v);
 }
 
-function addressOfReply(text: string): string | null {
-  let from = 0;
-  for (;;) {
-    const lt = text.indexOf('<', from);
-    if (lt < 0) break;
-    const gt = text.indexOf('>', lt);
-    if (gt < 0) break;
-    const inner = text.slice(lt + 1, gt);
-    if (inner.includes('@') && !inner.includes(' ')) return inner;
-    from = lt + 1;
-  }
-  return addressesIn(text)[0] ?? null;
-}
 
 function cutInner(s: string): string {
   let e = s.length;

@@ -17,7 +17,7 @@
  */
 import type { LineDecoder, Parser } from '../../src/model/parser.js';
 import type { AppErrorRecord, Decoded, Envelope, LogTime } from '../../src/model/records.js';
-import { parseEnvelope, parseTimestamp } from '../syslog/envelope.js';
+import { CONTAINER_PREFIX as COMPOSE_PREFIX, LEVEL_WORDS, parseEnvelope, parseTimestamp } from '../syslog/envelope.js';
 import { dotnetParser } from './dotnet.js';
 import { goParser } from './go.js';
 import { javaParser } from './java.js';
@@ -35,7 +35,6 @@ import type { AppUnit, EcosystemParser } from './types.js';
  */
 export const ECOSYSTEMS: readonly EcosystemParser[] = [dotnetParser, javaParser, pythonParser, rubyParser, phpParser, goParser, nodemailerParser];
 
-const COMPOSE_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
 
 /** ISO-like app timestamp: `2024-11-03T08:12:55.104Z`, `2024-11-03 08:12:55,104`, `[2024-11-03 08:12:55]`. */
 const APP_ISO = /^\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?\]?(?: |$)/;
@@ -53,8 +52,6 @@ const LEVEL = /^\[?(?:ERROR|WARNING|WARN|INFO|DEBUG|CRITICAL|FATAL|TRACE|SEVERE|
 /** .NET console logger's first line: `fail: App.Mailer[0]`. */
 const DOTNET_CONSOLE = /^(?:fail|crit|warn|info|dbug|trce): \S+$/;
 
-/** Level words a syslog parse must not take for a host name. */
-const LEVEL_WORDS = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
 
 const ERROR_KEYS = ['err', 'error', 'exception', 'exc', 'e', 'cause', 'info'];
 const TRACE_KEYS = ['stack', 'stack_trace', 'stacktrace', 'exc_info', 'exc_text', 'exception', 'traceback', 'trace', 'error'];
@@ -213,7 +210,8 @@ function timeOf(o: Record<string, unknown>): LogTime {
     if (typeof v === 'number' && Number.isFinite(v)) {
       // Epoch milliseconds (pino, bunyan's numbers) or seconds (structlog/zap floats).
       const ms = v > 1e12 ? v : v > 1e9 ? v * 1000 : NaN;
-      if (!Number.isNaN(ms)) return { kind: 'absolute', epochMs: Math.round(ms) };
+      // Up to the year 5138: anything later is not a log time.
+      if (!Number.isNaN(ms) && ms < 1e14) return { kind: 'absolute', epochMs: Math.round(ms) };
     } else if (typeof v === 'string') {
       const m = APP_ISO.exec(v + ' ');
       if (m !== null) return isoTime(m);
@@ -249,8 +247,9 @@ export function jsonUnit(entry: Record<string, unknown>): { unit: AppUnit; time:
   }
   for (const k of TRACE_KEYS) add(o[k]);
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (!isObject(v)) fields[k] = v;
-  if (err !== null) for (const [k, v] of Object.entries(err)) fields[k] = v;
+  // `__proto__` from the log is data, not our object's prototype.
+  for (const [k, v] of Object.entries(o)) if (!isObject(v) && k !== '__proto__') fields[k] = v;
+  if (err !== null) for (const [k, v] of Object.entries(err)) if (k !== '__proto__') fields[k] = v;
   let host: string | null = null;
   for (const k of ['hostname', 'host_name', 'HOSTNAME']) if (typeof o[k] === 'string') host = o[k] as string;
   let program: string | null = null;
@@ -377,42 +376,50 @@ const TRANSCRIPT_COMMAND = /(?:CLIENT -> SERVER|^C): (RCPT TO|MAIL FROM):\s?<([^
  * RCPT TO command failed: 550 ...` as separate entries.
  */
 function newAppDecoder(): LineDecoder {
-  let last: { verb: 'rcpt' | 'mail'; address: string } | null = null;
+  /** The transcript command just logged, and how many units ago (it serves the next refusal only). */
+  let last: { verb: 'rcpt' | 'mail'; address: string; age: number } | null = null;
+  /** The PHPMailer refusal of the unit just before, for its repeats. */
   let previous: { key: string; ms: number | null } | null = null;
   let repeats = 0;
   return {
     notes: () => (repeats === 0 ? [] : [`${repeats} PHPMailer report(s) repeating the refusal of the entry before them (its debug echo, ErrorInfo printed by the app) were counted once`]),
     decode(text: string): Decoded {
       const d = decodeUnit(text);
-      if (d.type === 'record' && d.record.kind === 'app.error') {
-        const r = d.record;
+      if (last !== null && ++last.age > 3) last = null;
+      const r = d.type === 'record' && d.record.kind === 'app.error' ? d.record : null;
+      if (r === null) {
+        // Repeats come in a row; anything between ends the run. A transcript line's reply entry
+        // (not a record) may sit between a command and its refusal.
+        if (d.type !== 'blank') previous = null;
+      } else {
         if (last !== null) {
           if (r.stage === 'rcpt' && r.recipients.length === 0 && last.verb === 'rcpt') r.recipients = [{ address: last.address, reply: null }];
           else if (r.stage === 'mail' && r.sender === null && last.verb === 'mail') r.sender = last.address;
           last = null;
         }
         // PHPMailer reports one refusal up to three times in a row (the SMTP ERROR debug line, its
-        // exception's echo, the app's print of ErrorInfo), each a log entry of its own: within a
-        // second, with the same code, status, stage and addresses (or none), the later ones repeat it.
+        // exception's echo, the app's print of ErrorInfo), each a log entry of its own: with the same
+        // code, status, stage and addresses (or none), within a second (or both without a time), the
+        // later ones repeat it.
         if (r.library !== 'PHPMailer') previous = null;
         else {
           const head = [r.reply.code, r.reply.enhanced, r.stage].join('|');
           const key = `${head}|${r.sender ?? ''}|${r.recipients.map((x) => x.address ?? '').join(',')}`;
-          const ms = d.envelope.time.kind === 'absolute' ? d.envelope.time.epochMs : null;
+          const ms = d.type === 'record' && d.envelope.time.kind === 'absolute' ? d.envelope.time.epochMs : null;
           const p = previous;
-          previous = { key, ms };
           const same = p !== null && (p.key === key || (r.recipients.length === 0 && p.key.startsWith(`${head}|`)));
-          if (same && (ms === null || p.ms === null || Math.abs(ms - p.ms) <= 1000)) {
-            previous = p;
+          const close = p !== null && (ms === null && p.ms === null ? true : ms !== null && p.ms !== null && Math.abs(ms - p.ms) <= 1000);
+          if (same && close) {
             repeats++;
             return { type: 'continuation' };
           }
+          previous = { key, ms };
         }
       }
       if (text.length < 2000 && !text.includes('\n')) {
         const c = TRANSCRIPT_COMMAND.exec(text);
         if (c !== null) {
-          last = { verb: c[1] === 'RCPT TO' ? 'rcpt' : 'mail', address: c[2]! };
+          last = { verb: c[1] === 'RCPT TO' ? 'rcpt' : 'mail', address: c[2]!, age: 0 };
           previous = null;
         }
       }

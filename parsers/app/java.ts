@@ -21,7 +21,7 @@
  * toString(), `; message exceptions (N) are:` then `Failed message N: ...`.
  */
 import type { AppRecipientError, HostRef, Reply, Stage } from '../../src/model/records.js';
-import { addressesIn, bareMessageId, replyOf, startsWithReply, str } from './reply.js';
+import { addressesIn, addressOfReply, bareMessageId, replyOf, startsWithReply, str } from './reply.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
 
 type Role = 'address' | 'sender' | 'send' | 'wrapper' | 'auth' | 'messaging' | 'spring' | 'other';
@@ -129,20 +129,6 @@ function ownMessage(msg: string): string {
   return m;
 }
 
-/** The address a reply is about: the first `<x@y>`, else the first bare address. */
-function addressOfReply(text: string): string | null {
-  let from = 0;
-  for (;;) {
-    const lt = text.indexOf('<', from);
-    if (lt < 0) break;
-    const gt = text.indexOf('>', lt);
-    if (gt < 0) break;
-    const inner = text.slice(lt + 1, gt);
-    if (inner.includes('@') && !inner.includes(' ')) return inner;
-    from = lt + 1;
-  }
-  return addressesIn(text)[0] ?? null;
-}
 
 /** `MAIL FROM:<x> SIZE=1234` -> x. */
 function commandAddress(t: string): string | null {

@@ -26,7 +26,7 @@
  */
 import type { AppRecipientError, Reply, Stage } from '../../src/model/records.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
-import { addressesIn, bareMessageId, replyCode, replyOf, str } from './reply.js';
+import { addressesIn, bareMessageId, bracketedAddresses, replyCode, replyOf, str } from './reply.js';
 
 /** smtplib's exception classes that carry a reply, and the SMTP stage their class alone implies. */
 const REPLY_CLASSES: ReadonlyMap<string, Stage | null> = new Map<string, Stage | null>([
@@ -551,10 +551,6 @@ function stageOf(found: Found, frames: string[], reply: Reply): Stage {
   return 'unknown';
 }
 
-/** `<bob@example.org>`: addresses the reply names in angle brackets (the way MTAs quote the envelope). */
-function bracketedAddresses(text: string): string[] {
-  return addressesIn(text).filter((a) => text.includes(`<${a}>`));
-}
 
 function relayOf(fields: AppUnit['fields']): AppErrorFields['relay'] {
   const name = str(fields, 'smtp_host', 'email_host', 'mail_host', 'relay_host', 'relay');

@@ -68,7 +68,10 @@ export function addressesIn(text: string): string[] {
     // A domain does not end with a dot (the end of a sentence).
     while (e > at + 1 && text.charCodeAt(e - 1) === 46) e--;
     from = at + 1;
-    if (s === at || e === at + 1 || text.indexOf('.', at) < 0 || text.indexOf('.', at) >= e) continue;
+    // A domain has a dot inside it (looked for within the domain only: linear in the text).
+    let dot = false;
+    for (let i = at + 1; i < e && !dot; i++) dot = text.charCodeAt(i) === 46;
+    if (s === at || e === at + 1 || !dot) continue;
     const addr = text.slice(s, e);
     if (!seen.has(addr)) {
       seen.add(addr);
@@ -102,4 +105,25 @@ export function str(fields: Readonly<Record<string, unknown>> | null, ...names: 
     if (typeof v === 'string' && v !== '') return v;
   }
   return null;
+}
+
+/** The address a reply is about: the first `<x@y>`, else the first bare address. Linear. */
+export function addressOfReply(text: string): string | null {
+  let from = 0;
+  for (;;) {
+    const gt = text.indexOf('>', from);
+    if (gt < 0) break;
+    const lt = text.lastIndexOf('<', gt);
+    if (lt >= from) {
+      const inner = text.slice(lt + 1, gt);
+      if (inner.includes('@') && !inner.includes(' ')) return inner;
+    }
+    from = gt + 1;
+  }
+  return addressesIn(text)[0] ?? null;
+}
+
+/** The addresses of a reply written in angle brackets (`<bob@example.org>`), in order. */
+export function bracketedAddresses(text: string): string[] {
+  return addressesIn(text).filter((a) => text.includes(`<${a}>`));
 }

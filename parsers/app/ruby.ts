@@ -24,7 +24,7 @@
  */
 import type { AppRecipientError, Reply, Stage } from '../../src/model/records.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
-import { addressesIn, bareMessageId, replyOf, startsWithReply, str } from './reply.js';
+import { addressesIn, bareMessageId, bracketedAddresses, replyOf, startsWithReply, str } from './reply.js';
 
 /** Net::SMTP's error classes (net-smtp 0.5, and the stdlib net/smtp before it). */
 const CLASSES = new Set([
@@ -347,9 +347,6 @@ function netSmtpMethod(line: string): string | null {
   return sep >= 0 ? name.slice(sep + 1) : name;
 }
 
-function bracketedAddresses(text: string): string[] {
-  return addressesIn(text).filter((a) => text.includes(`<${a}>`));
-}
 
 function relayOf(fields: AppUnit['fields']): AppErrorFields['relay'] {
   const name = str(fields, 'smtp_host', 'smtp_address', 'mail_host', 'relay_host', 'relay');

@@ -35,7 +35,10 @@ const BSD_TIME = /^(\p{L}{3,5})\.? {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})? /;
 
 /** `name | ` as printed by docker compose v1 and v2 in front of each container line. */
-const CONTAINER_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
+export const CONTAINER_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
+
+/** Level words a syslog parse must not take for a host name (an app's `2024-... ERROR mailer: ...`). */
+export const LEVEL_WORDS: ReadonlySet<string> = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
 
 /** `tag[pid]: ` or `tag: ` after the host. The tag has no spaces, brackets or colons. */
 const TAG = /^([^\s[\]:]+)(?:\[(\d{1,10})\])?: /;

@@ -10,6 +10,7 @@
  */
 import type { AppContext, RecipientOutcome, RejectionEvent } from '../model/event.js';
 import { domainOf } from '../model/address.js';
+import { detach } from '../model/detach.js';
 import type { AppErrorRecord, HostRef, Reply } from '../model/records.js';
 import { baseEvent, type Correlator, type CorrelatorOptions, type CorrelatorSink, type CorrelatorStats, type Observation } from './messages.js';
 
@@ -40,7 +41,8 @@ export class AppCorrelator implements Correlator {
   push(o: Observation): void {
     const r = o.record;
     if (r.kind !== 'app.error') return;
-    const raw = o.raw.length > MAX_RAW ? `${o.raw.slice(0, MAX_RAW)}\n[... ${o.raw.length - MAX_RAW} more characters of this unit not kept]` : o.raw;
+    // Copies, not views of the unit's text: app events may wait long in the linker (model/detach.ts).
+    const raw = detach(o.raw.length > MAX_RAW ? `${o.raw.slice(0, MAX_RAW)}\n[... ${o.raw.length - MAX_RAW} more characters of this unit not kept]` : o.raw);
     const refused: { address: string | null; reply: Reply }[] =
       r.recipients.length === 0 ? [{ address: null, reply: r.reply }] : r.recipients.map((x) => ({ address: x.address, reply: mergeReply(x.reply, r.reply) }));
     const everyone: RecipientOutcome[] = [
@@ -68,7 +70,7 @@ export class AppCorrelator implements Correlator {
           codeInferred: false,
           enhancedStatus: x.reply.enhanced,
           enhancedStatusSource: x.reply.enhanced === null ? null : 'reply',
-          reply: x.reply.text,
+          reply: detach(x.reply.text),
           remote: r.relay,
           client: null,
           relay: hostText(r.relay),
@@ -78,7 +80,7 @@ export class AppCorrelator implements Correlator {
       e.messageId = r.messageId;
       e.message = {
         size: null,
-        nrcpt: everyone.length === 0 ? null : Math.max(everyone.length, 1),
+        nrcpt: everyone.length === 0 ? null : everyone.length,
         recipientFinalStatus: 'rejected',
         otherRecipients: others.slice(0, this.maxListed),
         otherRecipientsByStatus: byStatus,

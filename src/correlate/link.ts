@@ -8,8 +8,9 @@
  *   app's error (a RCPT refusal has no Message-ID on either side). Marked `inferred`.
  *
  * App events are held until the join can be decided: in batch runs until the end (or until
- * `maxHeld` wait, the oldest then leaving unjoined); in live runs until the log time has moved
- * `windowMs` past them. MTA refusals are remembered in a bounded index (`maxIndexed`, oldest out),
+ * `maxHeld` wait, the oldest then leaving joined with what is known so far); in live runs until the
+ * log time has moved `windowMs` past them or, at the latest, a few seconds of wall clock later
+ * (pipeline.ts LIVE_LINK_WAIT_MS). MTA refusals are remembered in a bounded index (`maxIndexed`, oldest out),
  * so memory does not grow with the log.
  */
 import type { AppLink, RejectionEvent, SourceRef } from '../model/event.js';
@@ -48,7 +49,6 @@ export class SourceLinker {
   private readonly ring: Indexed[] = [];
   private readonly byMessageId = new Map<string, Indexed[]>();
   private readonly byRecipient = new Map<string, Indexed[]>();
-  linked = { messageId: 0, recipientTime: 0, unlinked: 0 };
 
   constructor(options: LinkOptions = {}) {
     this.windowMs = options.windowMs ?? 120_000;
@@ -136,9 +136,6 @@ export class SourceLinker {
     for (const e of events) {
       const link = this.find(e);
       if (e.app !== undefined) e.app.link = link;
-      if (link === null) this.linked.unlinked++;
-      else if (link.by === 'message-id') this.linked.messageId++;
-      else this.linked.recipientTime++;
     }
     return events;
   }

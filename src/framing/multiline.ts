@@ -16,14 +16,17 @@
  *   interleaved traces of two processes stay apart. Each unit keeps its first line whole (the
  *   decoder reads time and host from it) and the others without their header.
  *
- * Bounded: at most `maxOpen` streams hold a unit at once (the oldest is emitted first).
+ * Bounded: at most `maxOpen` streams hold a unit at once (the oldest is emitted first), each of at
+ * most `maxLines` lines and `maxBytes` characters: 256 x 256 KiB at worst, a few KiB in practice.
  */
-import { parseEnvelope } from '../../parsers/syslog/envelope.js';
+import { CONTAINER_PREFIX as COMPOSE_PREFIX, LEVEL_WORDS, parseEnvelope } from '../../parsers/syslog/envelope.js';
 import type { Line } from './lines.js';
 
 export interface FramedUnit {
   /** The unit's first line: its number and offset place the unit (event ids, file:line). */
   line: Line;
+  /** The identity of the file the first line came from (a live file's unit may end after a rotation). */
+  identity: string;
   /** The first line whole, then the other lines without their per-line header, joined with `\n`. */
   text: string;
   /** Physical lines in the unit. */
@@ -44,6 +47,7 @@ type Mode = 'plain' | 'syslog' | 'compose';
 
 interface Open {
   first: Line;
+  identity: string;
   parts: string[];
   chars: number;
   /** Started by a log entry header: takes any line up to the next header. */
@@ -60,7 +64,6 @@ interface Open {
   sawFrames: boolean;
 }
 
-const COMPOSE_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]* +\| /;
 
 /**
  * A log entry's first line: a timestamp (ISO/RFC 3339 with `T` or a space, Go's `2024/07/30`,
@@ -86,7 +89,7 @@ const CONTINUATION =
  * `Net::SMTPFatalError (...`, `(node:123) ...`, `panic: `, `Unhandled exception. `, `[Error: ...`,
  * `PHP Fatal error:  Uncaught ...`, `Exception in thread "main" ...`, MailKit's `Connected to smtp://...`.
  */
-const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): |Exception in thread "|Connected to smtps?:\/\/)/;
+const HEAD_PREFIX = /^(?:\(node:\d+\) |panic: |Unhandled exception\. |\[[A-Za-z]{0,40}Error: |(?:PHP )?(?:Fatal error|Warning|Parse error|Notice): |Exception in thread "|Connected to smtps?:\/\/|Mailer Error: )/;
 const HEAD_SUFFIXES = ['Error', 'Exception', 'Refused', 'Warning'];
 
 /** A Ruby Logger entry whose message is a backtrace frame: `E, [2024-... #123] ERROR -- : /app/x.rb:12:in `m'`. */
@@ -115,8 +118,6 @@ function isTokenChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c === 46 || c === 58;
 }
 
-/** Level words a syslog parse must not take for a host name (`2024-... ERROR mailer: ...`). */
-const LEVEL_WORDS = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
 
 export class MultilineFramer {
   private readonly maxLines: number;
@@ -135,10 +136,10 @@ export class MultilineFramer {
   }
 
   /**
-   * Takes one line; returns the units it completes (oldest first) and whether the line was taken
-   * into a unit (`held`), or is blank (`blank`, it ended its stream's unit).
+   * Takes one line (of the file `identity`); returns the units it completes (oldest first), and
+   * whether the line was blank (counted as blank, never part of a unit's text).
    */
-  push(line: Line, text: string, nowMs = 0): { units: FramedUnit[]; blank: boolean } {
+  push(line: Line, text: string, nowMs = 0, identity = ''): { units: FramedUnit[]; blank: boolean } {
     const units: FramedUnit[] = [];
     if (this.mode === null && text.trim() !== '') this.mode = decideMode(text);
     const { key, body } = this.split(text);
@@ -173,6 +174,7 @@ export class MultilineFramer {
     const traceback = body.startsWith('Traceback (most recent call last):');
     this.open.set(key, {
       first: line,
+      identity,
       parts: [text],
       chars: text.length,
       headed: entryStart,
@@ -200,10 +202,10 @@ export class MultilineFramer {
     return units;
   }
 
-  /** The first line of the oldest unit still held (a checkpoint must not pass it), or null. */
-  get heldLine(): Line | null {
+  /** The first line of the oldest unit still held from the file `identity` (a checkpoint must not pass it), or null. */
+  heldLine(identity: string | null): Line | null {
     let best: Line | null = null;
-    for (const u of this.open.values()) if (best === null || u.first.offset < best.offset) best = u.first;
+    for (const u of this.open.values()) if ((identity === null || u.identity === identity) && (best === null || u.first.offset < best.offset)) best = u.first;
     return best;
   }
 
@@ -232,7 +234,7 @@ export class MultilineFramer {
 
   private close(key: string, u: Open): FramedUnit {
     this.open.delete(key);
-    return { line: u.first, text: u.parts.join('\n'), lines: u.parts.length };
+    return { line: u.first, identity: u.identity, text: u.parts.join('\n'), lines: u.parts.length };
   }
 }
 

@@ -57,6 +57,8 @@ export class YearClock {
   resolve(time: LogTime): ResolvedTime {
     if (time.kind === 'none') return { epochMs: null, yearSource: 'none' };
     if (time.kind === 'absolute') {
+      // A time no Date can hold (a JSON log's `time: 1e20`) is no time: never a crash later.
+      if (!Number.isFinite(time.epochMs) || Math.abs(time.epochMs) > 8.64e15) return { epochMs: null, yearSource: 'none' };
       this.previous = time.epochMs;
       this.hourKey = -1;
       return { epochMs: time.epochMs, yearSource: 'logged' };

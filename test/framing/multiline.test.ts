@@ -188,10 +188,10 @@ describe('multi-line framing', () => {
     const line = (n: number, text: string): Line => ({ text, number: n, offset: n * 100, truncated: false }) as Line;
     f.push(line(1, 'Error: x'), 'Error: x', 1_000);
     f.push(line(2, '    at y'), '    at y', 1_200);
-    expect(f.heldLine?.number).toBe(1);
+    expect(f.heldLine(null)?.number).toBe(1);
     expect(f.idle(1_900, 1_000)).toEqual([]);
     const out = f.idle(2_300, 1_000);
     expect(out.map((u) => [u.line.number, u.lines])).toEqual([[1, 2]]);
-    expect(f.heldLine).toBeNull();
+    expect(f.heldLine(null)).toBeNull();
   });
 });

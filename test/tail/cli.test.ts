@@ -91,6 +91,19 @@ describe('mta550 tail', () => {
     expect(await t.exited).toBe(0);
   });
 
+  it('writes an app error from a log without times (console output) within seconds, not at exit', async () => {
+    writeFileSync(p('console.log'), 'listening on :3000\n');
+    const t = start([p('console.log'), '--from-beginning', '--poll-interval', '50ms', '--records', 'events', '--codes', '5xx']);
+    await sleep(300);
+    appendFileSync(p('console.log'), "Error: Message failed: 550 5.7.1 Message rejected as spam\n    at SMTPConnection._formatError (/srv/node_modules/nodemailer/lib/smtp-connection/index.js:798:19) {\n  code: 'EMESSAGE',\n  response: '550 5.7.1 Message rejected as spam',\n  responseCode: 550,\n  command: 'DATA'\n}\n");
+    await until(() => t.out().trim() !== '', 10_000);
+    expect(t.out().trim()).not.toBe('');
+    const e = JSON.parse(t.out().trim().split('\n')[0]!) as { code: number; time: string | null; stage: string };
+    expect(e).toMatchObject({ code: 550, time: null, stage: 'end_of_data' });
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+  });
+
   it('says once that a corrupt state file is unusable, keeps running and rewrites it', async () => {
     writeFileSync(p('c.log'), SAMPLE);
     writeFileSync(p('corrupt.json'), '{"version":1,"files":[{"path":');

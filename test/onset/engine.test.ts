@@ -194,7 +194,7 @@ describe('OnsetEngine', () => {
     expect(last.summary).toMatch(/series rose together after relay/);
   });
 
-  it('keeps false alarms under one per simulated week over all series (40 domains, 120 units/min)', () => {
+  it('keeps false alarms under one per simulated week over all series (40 domains, 120 units/min)', { timeout: 120_000 }, () => {
     const weeks = Math.max(1, Math.round(SEEDS / 15));
     let alarms = 0;
     for (let w = 0; w < weeks; w++) {

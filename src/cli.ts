@@ -24,7 +24,8 @@ import type { Stage } from './model/records.js';
 import type { Format } from './model/parser.js';
 import { DocWriter, parseRecords } from './output/docs.js';
 import { parseRedact, Redactor } from './output/redact.js';
-import { renderText } from './output/text.js';
+import { DEFAULT_WIDTH, renderText, type TextOptions } from './output/text.js';
+import { useColor, type ColorMode } from './output/ansi.js';
 import { ProgressLine, wantsProgress } from './output/progress.js';
 import { ecsLog, logFormatOf, textLog, type OpLog } from './log.js';
 import { OutputWriter } from './output/writer.js';
@@ -40,6 +41,8 @@ export interface CliIo {
   /** Whether stderr is a terminal: the NDJSON run's line accounting is printed there only then. */
   stderrIsTTY: boolean;
   columns?: number;
+  /** Environment for the text report's colour (NO_COLOR, FORCE_COLOR, TERM); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Whether standard input has data for us (a pipe or a redirected file). */
   stdinHasData: boolean;
   cwd: string;
@@ -103,7 +106,8 @@ interface AnalyzeArgs {
   year?: number;
   maxOpenMessages: number;
   idleTimeout: string;
-  maxRows: number;
+  top: number;
+  color: ColorMode;
   quiet: boolean;
   onsets: boolean;
   records: string;
@@ -215,7 +219,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
     built.onsets = built.onsets.map((r) => redactor.onset(r));
   }
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
-  if (output === 'text') await out.write(renderText(built, { width: io.columns ?? 120, maxRows: args.maxRows }));
+  if (output === 'text') await out.write(renderText(built, textOptions(args, io)));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
   else if (!args.quiet && io.stderrIsTTY) log.human(unparsedSummary(result, result.eventsEmitted));
   if (log.format === 'ecs' && !args.quiet) log.info('analyze finished', runStats(result));
@@ -241,7 +245,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   return EXIT.ok;
 }
 
-interface TailArgs extends Omit<AnalyzeArgs, 'maxRows' | 'output'> {
+interface TailArgs extends Omit<AnalyzeArgs, 'top' | 'color' | 'output'> {
   output?: 'text' | 'ndjson' | 'records';
   state?: string;
   fromBeginning: boolean;
@@ -322,7 +326,8 @@ interface AggregateArgs {
   output?: OutputFormat;
   records: string;
   ecs: boolean;
-  maxRows: number;
+  top: number;
+  color: ColorMode;
   quiet: boolean;
 }
 
@@ -339,7 +344,7 @@ async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Pro
   const sources = await resolveInputs(inputArgs);
   const { report, counts } = await aggregate(sources, codes, io.stdin);
   const out = new OutputWriter(io.stdout);
-  if (output === 'text') await out.write(renderText(report, { width: io.columns ?? 120, maxRows: args.maxRows }));
+  if (output === 'text') await out.write(renderText(report, textOptions(args, io)));
   else if (output === 'json') await out.write(JSON.stringify(report, null, 2) + '\n');
   else {
     const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat');
@@ -430,7 +435,18 @@ const STDIN_TOKEN = '\u0000stdin';
 
 /** Options several commands share, defined once. */
 const QUIET_OPTION = { alias: 'q', describe: 'No notes on standard error (errors are still printed)', type: 'boolean', default: false } as const;
-const MAX_ROWS_OPTION = { describe: 'Most rows per table in the text report', type: 'number', default: 40 } as const;
+const TOP_OPTION = { alias: 'max-rows', describe: 'Most rows per table in the text report; the rest are summed in one line (--max-rows: its old name)', type: 'number', default: 40 } as const;
+const COLOR_OPTION = {
+  describe: 'Colour in the text report: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it), always or never',
+  choices: ['auto', 'always', 'never'] as const,
+  default: 'auto' as const,
+} as const;
+
+/** The text report's width (the terminal's, else 100), rows per table and colour. */
+function textOptions(args: { top: number; color: ColorMode }, io: CliIo): TextOptions {
+  if (!Number.isInteger(args.top) || args.top < 1) throw new Mta550Error('usage', `--top takes a whole number of rows, 1 or more (got ${String(args.top)})`);
+  return { width: io.columns ?? DEFAULT_WIDTH, top: args.top, color: useColor(args.color, io.stdoutIsTTY, io.env ?? process.env) };
+}
 
 /** Runs the CLI with the given arguments; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -512,7 +528,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             type: 'boolean',
             default: false,
           })
-          .option('max-rows', MAX_ROWS_OPTION)
+          .option('top', TOP_OPTION)
+          .option('color', COLOR_OPTION)
           .option('quiet', QUIET_OPTION)
           .example('$0 analyze /var/log/mail.log', 'Report on the live mail log')
           .example("$0 analyze '/var/log/mail.log*' --codes 5xx", 'Every 5xx in the rotated set, oldest first')
@@ -660,7 +677,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             type: 'boolean',
             default: true,
           })
-          .option('max-rows', MAX_ROWS_OPTION)
+          .option('top', TOP_OPTION)
+          .option('color', COLOR_OPTION)
           .option('quiet', QUIET_OPTION)
           .example('$0 aggregate mx1.ndjson mx2.ndjson --output json', 'One report over two hosts')
           .example('kcat -C -t mta550 -e | $0 aggregate -', 'From a Kafka topic the hosts ship to'),

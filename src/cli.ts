@@ -24,6 +24,7 @@ import type { Stage } from './model/records.js';
 import type { Format } from './model/parser.js';
 import { DocWriter, parseRecords } from './output/docs.js';
 import { parseRedact, Redactor } from './output/redact.js';
+import { renderHtml } from './output/html.js';
 import { DEFAULT_WIDTH, renderText, type TextOptions } from './output/text.js';
 import { useColor, type ColorMode } from './output/ansi.js';
 import { ProgressLine, wantsProgress } from './output/progress.js';
@@ -50,7 +51,7 @@ export interface CliIo {
   control?: LiveControl;
 }
 
-type OutputFormat = 'text' | 'json' | 'ndjson' | 'records';
+type OutputFormat = 'text' | 'json' | 'ndjson' | 'records' | 'html';
 
 /** The package root: where package.json and samples/ live, from src/ or dist/src/. */
 export function packageRoot(): string {
@@ -183,7 +184,8 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   const sources = await resolveInputs(inputArgs);
   const progress = wantsProgress(io.stderrIsTTY, args.quiet) ? new ProgressLine(io.stderr, await plainSizes(sources), { ...(io.columns !== undefined ? { columns: io.columns } : {}) }) : null;
   const out = new OutputWriter(io.stdout);
-  const report = new ReportBuilder(codes.items);
+  // The HTML report's chart needs the timeline; the other outputs stay as they are without it.
+  const report = new ReportBuilder(codes.items, output === 'html' ? { timeline: true } : {});
   const result = await runPipeline(
     sources,
     {
@@ -215,12 +217,13 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
   const built = report.build(result.inputs, result.correlation);
   if (redactor !== null) {
-    built.groups = built.groups.map((g) => redactor.group(g));
+    built.groups = built.groups.map((g) => ({ ...redactor.group(g), ...(g.exampleRecipients === undefined ? {} : { exampleRecipients: g.exampleRecipients.map((a) => redactor.address(a)) }) }));
     built.onsets = built.onsets.map((r) => redactor.onset(r));
   }
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
   if (output === 'text') await out.write(renderText(built, textOptions(args, io)));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
+  else if (output === 'html') await out.write(renderHtml(built, { generator: `mta550 ${await version()}` }));
   else if (!args.quiet && io.stderrIsTTY) log.human(unparsedSummary(result, result.eventsEmitted));
   if (log.format === 'ecs' && !args.quiet) log.info('analyze finished', runStats(result));
   await out.end();
@@ -477,8 +480,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           .option('output', {
             alias: 'o',
             describe:
-              'text (a report), json (the report as JSON), ndjson (one ECS document per line; --ecs=false: flat) or records (mta550\'s own record shape) [default: text on a terminal, else ndjson]',
-            choices: ['text', 'json', 'ndjson', 'records'] as const,
+              'text (a report), json (the report as JSON), html (one self-contained page: onsets, a rate chart, sortable groups; > report.html), ndjson (one ECS document per line; --ecs=false: flat) or records (mta550\'s own record shape) [default: text on a terminal, else ndjson]',
+            choices: ['text', 'json', 'html', 'ndjson', 'records'] as const,
           })
           .option('format', {
             describe: 'Read every input as this format (app: application logs, the exceptions of SMTP client libraries) [default: chosen per input from its first lines]',

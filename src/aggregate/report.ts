@@ -53,6 +53,8 @@ export interface ReportGroup {
   exampleRecipient: string | null;
   /** Up to three distinct replies. */
   exampleReplies: string[];
+  /** Affected recipients (the first ones seen, sorted), only with the `timeline` option (for the HTML drill-down). */
+  exampleRecipients?: string[];
 }
 
 /** Provider x subtype, over all recipient domains the provider answered for. */
@@ -97,6 +99,295 @@ export interface Report {
   inputs: InputSummary[];
   correlation: CorrelatorStats;
   warnings: string[];
+  /** Refusals and delivery units over time, for charts: only when the builder was asked (`--output html`). */
+  timeline?: ReportTimeline;
+}
+
+/** One line of the timeline chart: all refusals, or one group's recipient domain x direction x subtype. */
+export interface TimelineSeries {
+  /** `all`, or `direction|domain|subtype` (`outbound|example.org|recipient_unknown`). */
+  key: string;
+  label: string;
+  recipientDomain: string | null;
+  direction: Direction | null;
+  subtype: SubtypeId | null;
+  /** Refusals in the whole run (the group's count; for `all`, every event). */
+  total: number;
+  /** When counting began for this series (it joined the tracked series late: see TIMELINE_TRACKED); null: from the start. */
+  since: string | null;
+  /** Refusals per bucket; null for buckets before `since`. */
+  refusals: (number | null)[];
+  /** Delivery units to the series' domain per bucket, and those that failed with its subtype: null when units are not known (inbound, or no attempts in the log). */
+  units: (number | null)[] | null;
+  failedUnits: (number | null)[] | null;
+}
+
+/** A vertical line on the chart: an onset record, or an attribute change an onset's attribution named. */
+export type TimelineMarker =
+  | { kind: 'onset'; time: string; id: string; level: OnsetRecord['series']['level']; seriesKey: string; subtype: SubtypeId; recipientDomain: string | null; provider: string | null; basis: OnsetRecord['basis'] }
+  | { kind: 'change'; time: string; attribute: string; from: string | null; to: string; onsets: string[] };
+
+/**
+ * Refusals (and delivery units) per time bucket for "all" and the biggest groups, with onset and
+ * change markers. Buckets are whole minutes (`bucketMinutes` of them each), at most TIMELINE_POINTS.
+ */
+export interface ReportTimeline {
+  start: string | null;
+  bucketMinutes: number;
+  buckets: number;
+  series: TimelineSeries[];
+  markers: TimelineMarker[];
+}
+
+/** ReportBuilder options. */
+export interface ReportOptions {
+  /** Compute `timeline` (default false: the JSON and text reports do not carry it). */
+  timeline?: boolean;
+  /** With `timeline`: up to this many affected recipients per group in `exampleRecipients` (default 20). */
+  exampleRecipients?: number;
+}
+
+/** Series drawn besides "all": the 8 biggest groups (more lines than 8 stop being readable). */
+export const TIMELINE_SERIES = 8;
+/** Buckets of the finished timeline (200: about one per 4 px of a 800 px chart). */
+export const TIMELINE_POINTS = 200;
+/**
+ * Buckets kept per series while reading (1,440: a day of minutes). A run spanning longer doubles the
+ * bucket width (2, 4, 8... minutes) and merges neighbours, so a year of log costs what a day does.
+ */
+export const TIMELINE_MAX_BUCKETS = 1440;
+/**
+ * Groups whose timelines are kept while reading (64), Space-Saving style: a new group past 64
+ * replaces the smallest, which is how the biggest groups at the end are sure to be among them (any
+ * group above 1/64 of the refusals is); a group that joined late says so (`since`). Recipient
+ * domains whose units are counted per bucket: up to 128 (the domains of tracked groups, then the
+ * busiest others). At most (64 x 2 + 128 + 3) x 1,440 buckets: under 20 MB whatever the input.
+ */
+export const TIMELINE_TRACKED = 64;
+const TIMELINE_DOMAINS = 128;
+
+type Buckets = Map<number, number>;
+
+interface TrackedSeries {
+  domain: string | null;
+  direction: Direction;
+  subtype: SubtypeId;
+  n: number;
+  /** The bucket (at the current width) where counting began; -Infinity from the start. */
+  since: number;
+  sinceMs: number | null;
+  refusals: Buckets;
+  failed: Buckets;
+}
+
+interface TrackedDomain {
+  n: number;
+  since: number;
+  units: Buckets;
+}
+
+/** The timeline's state while reading: bounded as the constants above say. */
+class TimelineBuilder {
+  /** Minutes per bucket: doubles when the run spans more than TIMELINE_MAX_BUCKETS buckets. */
+  private width = 1;
+  private lo = Infinity;
+  private hi = -Infinity;
+  private readonly all = { refusals: new Map() as Buckets, units: new Map() as Buckets, failed: new Map() as Buckets };
+  private readonly series = new Map<string, TrackedSeries>();
+  private readonly domains = new Map<string, TrackedDomain>();
+  private anyUnits = false;
+  /** Whether units of a domain not tracked were seen: a domain tracked from then on starts late. */
+  private unitsMissed = false;
+
+  private bucket(ms: number): number {
+    const b = Math.floor(ms / 60_000 / this.width);
+    if (b < this.lo) this.lo = b;
+    if (b > this.hi) this.hi = b;
+    while (this.hi - this.lo + 1 > TIMELINE_MAX_BUCKETS) this.coarsen();
+    return Math.floor(ms / 60_000 / this.width);
+  }
+
+  /** Doubles the bucket width: every map's neighbours merge, so none holds more than TIMELINE_MAX_BUCKETS. */
+  private coarsen(): void {
+    this.width *= 2;
+    this.lo = Math.floor(this.lo / 2);
+    this.hi = Math.floor(this.hi / 2);
+    const halve = (m: Buckets): void => {
+      const entries = [...m.entries()];
+      m.clear();
+      for (const [b, n] of entries) bump(m, Math.floor(b / 2), n);
+    };
+    for (const m of Object.values(this.all)) halve(m);
+    for (const s of this.series.values()) {
+      halve(s.refusals);
+      halve(s.failed);
+      s.since = Math.floor(s.since / 2);
+    }
+    for (const d of this.domains.values()) {
+      halve(d.units);
+      d.since = Math.floor(d.since / 2);
+    }
+  }
+
+  event(ms: number, domain: string | null, direction: Direction, subtype: SubtypeId): void {
+    const b = this.bucket(ms);
+    bump(this.all.refusals, b);
+    const key = seriesKey(direction, domain, subtype);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      let n = 0;
+      let since = -Infinity;
+      let sinceMs: number | null = null;
+      if (this.series.size >= TIMELINE_TRACKED) {
+        let smallest: [string, TrackedSeries] | null = null;
+        for (const e of this.series) if (smallest === null || e[1].n < smallest[1].n) smallest = e;
+        this.series.delete(smallest![0]);
+        // Space-Saving: the newcomer inherits the evicted count, an upper bound of what it missed.
+        n = smallest![1].n;
+        since = b;
+        sinceMs = ms;
+      }
+      s = { domain: domain === null ? null : detach(domain), direction, subtype, n, since, sinceMs, refusals: new Map(), failed: new Map() };
+      this.series.set(detach(key), s);
+      if (domain !== null && direction === 'outbound') this.trackDomain(domain, b);
+    }
+    s.n++;
+    bump(s.refusals, b);
+  }
+
+  private trackDomain(domain: string, b: number): TrackedDomain {
+    let d = this.domains.get(domain);
+    if (d !== undefined) return d;
+    if (this.domains.size >= TIMELINE_DOMAINS) {
+      // The smallest domain that no tracked group needs leaves; with 64 groups at most 64 are needed.
+      const needed = new Set([...this.series.values()].map((s) => s.domain));
+      let smallest: [string, TrackedDomain] | null = null;
+      for (const e of this.domains) if (!needed.has(e[0]) && (smallest === null || e[1].n < smallest[1].n)) smallest = e;
+      if (smallest !== null) {
+        this.domains.delete(smallest[0]);
+        this.unitsMissed = true;
+      }
+    }
+    d = { n: 0, since: this.unitsMissed ? b : -Infinity, units: new Map() };
+    this.domains.set(detach(domain), d);
+    return d;
+  }
+
+  unit(u: DeliveryUnit): void {
+    const b = this.bucket(u.t);
+    this.anyUnits = true;
+    bump(this.all.units, b);
+    if (u.subtype !== null) bump(this.all.failed, b);
+    let d = this.domains.get(u.domain);
+    // A domain nobody tracks yet joins while there is room; past that its units are only in "all".
+    if (d === undefined && this.domains.size < TIMELINE_DOMAINS) d = this.trackDomain(u.domain, b);
+    if (d !== undefined) {
+      d.n++;
+      bump(d.units, b);
+    } else this.unitsMissed = true;
+    if (u.subtype !== null) {
+      const s = this.series.get(seriesKey('outbound', u.domain, u.subtype));
+      if (s !== undefined) bump(s.failed, b);
+    }
+  }
+
+  build(groups: readonly ReportGroup[], events: number, onsets: readonly OnsetRecord[]): ReportTimeline {
+    const markers = timelineMarkers(onsets);
+    if (this.lo > this.hi) return { start: null, bucketMinutes: this.width, buckets: 0, series: [], markers };
+    const span = this.hi - this.lo + 1;
+    const k = Math.ceil(span / TIMELINE_POINTS);
+    const n = Math.ceil(span / k);
+    const lo = this.lo;
+    const sum = (m: Buckets, since: number): (number | null)[] => {
+      const out: (number | null)[] = new Array<number | null>(n).fill(0);
+      // A bucket that ends before counting began is unknown, not zero.
+      for (let j = 0; j < n; j++) if (lo + (j + 1) * k - 1 < since) out[j] = null;
+      for (const [b, c] of m) {
+        const j = Math.floor((b - lo) / k);
+        if (j >= 0 && j < n && out[j] !== null) out[j] = (out[j] as number) + c;
+      }
+      return out;
+    };
+    const haveUnits = this.anyUnits;
+    const series: TimelineSeries[] = [
+      {
+        key: 'all',
+        label: 'all refusals',
+        recipientDomain: null,
+        direction: null,
+        subtype: null,
+        total: events,
+        since: null,
+        refusals: sum(this.all.refusals, -Infinity),
+        units: haveUnits ? sum(this.all.units, -Infinity) : null,
+        failedUnits: haveUnits ? sum(this.all.failed, -Infinity) : null,
+      },
+    ];
+    for (const g of groups) {
+      if (series.length > TIMELINE_SERIES) break;
+      const key = seriesKey(g.direction, g.recipientDomain, g.subtype);
+      const s = this.series.get(key);
+      if (s === undefined) continue;
+      const d = g.direction === 'outbound' && g.recipientDomain !== null && haveUnits ? this.domains.get(g.recipientDomain) : undefined;
+      const since = Math.max(s.since, d?.since ?? -Infinity);
+      series.push({
+        key,
+        label: `${g.recipientDomain ?? '(none)'} ${g.subtype}${g.direction === 'outbound' ? '' : ` (${g.direction})`}`,
+        recipientDomain: g.recipientDomain,
+        direction: g.direction,
+        subtype: g.subtype,
+        total: g.count,
+        since: s.sinceMs === null ? null : new Date(s.sinceMs).toISOString(),
+        refusals: sum(s.refusals, s.since),
+        units: d === undefined ? null : sum(d.units, since),
+        failedUnits: d === undefined ? null : sum(s.failed, since),
+      });
+    }
+    return { start: new Date(lo * this.width * 60_000).toISOString(), bucketMinutes: k * this.width, buckets: n, series, markers };
+  }
+}
+
+function bump(m: Buckets, b: number, by = 1): void {
+  m.set(b, (m.get(b) ?? 0) + by);
+}
+
+function seriesKey(direction: Direction, domain: string | null, subtype: SubtypeId): string {
+  return `${direction}|${domain ?? ''}|${subtype}`;
+}
+
+/** Every onset record, and every attribute change an onset's attribution named (once each). */
+function timelineMarkers(onsets: readonly OnsetRecord[]): TimelineMarker[] {
+  const markers: TimelineMarker[] = [];
+  const changes = new Map<string, Extract<TimelineMarker, { kind: 'change' }>>();
+  for (const r of onsets) {
+    if (r.type !== 'onset' || r.onsetAt === null) continue;
+    markers.push({
+      kind: 'onset',
+      time: r.onsetAt,
+      id: r.id,
+      level: r.series.level,
+      seriesKey: r.series.key,
+      subtype: r.series.subtype,
+      recipientDomain: r.series.recipientDomain,
+      provider: r.series.provider,
+      basis: r.basis,
+    });
+    const named: { attribute: string; from: string | null; to: string; time: string }[] = [];
+    const top = r.attribution?.top;
+    if (top != null) named.push({ attribute: top.attribute, from: top.from, to: top.to, time: new Date(top.changedAt).toISOString() });
+    const pc = r.precedingChange;
+    if (pc != null) named.push({ attribute: pc.attribute, from: pc.from, to: pc.to, time: pc.changedAt });
+    for (const c of named) {
+      const key = `${c.attribute}\u0000${c.to}\u0000${c.time}`;
+      const m = changes.get(key);
+      if (m === undefined) {
+        const marker = { kind: 'change' as const, time: c.time, attribute: c.attribute, from: c.from, to: c.to, onsets: [r.id] };
+        changes.set(key, marker);
+        markers.push(marker);
+      } else if (!m.onsets.includes(r.id)) m.onsets.push(r.id);
+    }
+  }
+  return markers.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
 }
 
 interface GroupState {
@@ -186,7 +477,16 @@ export class ReportBuilder {
     lastSeen: null,
   };
 
-  constructor(private readonly codes: readonly string[]) {}
+  private readonly timeline: TimelineBuilder | null;
+  private readonly exampleRecipients: number;
+
+  constructor(
+    private readonly codes: readonly string[],
+    options: ReportOptions = {},
+  ) {
+    this.timeline = options.timeline === true ? new TimelineBuilder() : null;
+    this.exampleRecipients = options.exampleRecipients ?? 20;
+  }
 
   event(e: RejectionEvent): void {
     const t = this.totals;
@@ -202,6 +502,10 @@ export class ReportBuilder {
     const subtype: SubtypeId = e.classification?.subtype ?? 'other_or_unclassified';
     const provider = e.classification?.provider ?? 'other';
     const key = `${e.recipientDomain ?? ''}\u0000${e.direction}\u0000${subtype}`;
+    if (this.timeline !== null && e.time !== null) {
+      const ms = Date.parse(e.time);
+      if (Number.isFinite(ms)) this.timeline.event(ms, e.recipientDomain, e.direction, subtype);
+    }
     let g = this.groups.get(key);
     if (g === undefined) {
       g = this.newGroup(e.recipientDomain, e.direction, subtype, e.time, e.reply, e.recipient);
@@ -253,6 +557,7 @@ export class ReportBuilder {
   /** One decided delivery unit: the denominator of the group rates. */
   unit(u: DeliveryUnit): void {
     this.unitTotals.total++;
+    if (this.timeline !== null && Number.isFinite(u.t)) this.timeline.unit(u);
     bumpMap(this.domainUnits, u.domain, 1);
     bumpMap(this.providerUnits, u.provider, 1);
     if (u.subtype !== null) {
@@ -390,6 +695,7 @@ export class ReportBuilder {
           exampleReply: g.exampleReply,
           exampleRecipient: g.exampleRecipient,
           exampleReplies: g.exampleReplies,
+          ...(this.timeline === null ? {} : { exampleRecipients: [...g.recipients].slice(0, this.exampleRecipients).sort() }),
         };
       })
       .sort(
@@ -431,6 +737,7 @@ export class ReportBuilder {
       inputs,
       correlation,
       warnings,
+      ...(this.timeline === null ? {} : { timeline: this.timeline.build(groups, this.totals.events, this.onsets) }),
     };
   }
 }

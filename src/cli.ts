@@ -17,6 +17,8 @@ import { ReportBuilder } from './aggregate/report.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
 import { resolveInputs, type InputSource } from './input/resolve.js';
+import { renderTrace } from './output/trace.js';
+import { trace, TraceQuery } from './trace/trace.js';
 import { classify } from './classify/classify.js';
 import { renderExplanation } from './output/explain.js';
 import type { DeliveryAttempt } from './model/event.js';
@@ -369,6 +371,58 @@ async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Pro
   return failed.length > 0 ? EXIT.runtime : EXIT.ok;
 }
 
+interface TraceArgs {
+  query: string;
+  inputs: string[];
+  since?: string;
+  until?: string;
+  output?: 'text' | 'json';
+  raw: boolean;
+  codes: string;
+  format?: Format;
+  year?: number;
+}
+
+function parseTime(s: string | undefined, option: string): number | null {
+  if (s === undefined) return null;
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) throw new Mta550Error('usage', `${option}: "${s}" is not a time (example: 2024-03-11T08:00Z)`);
+  return ms;
+}
+
+/** `mta550 trace`: three or more reads of the inputs (src/trace/trace.ts), then the stories. */
+async function traceCommand(args: TraceArgs, io: CliIo): Promise<number> {
+  if (args.inputs.length === 0) throw new Mta550Error('usage', 'trace: name the log files to search (trace reads them several times, so not standard input)');
+  if (args.inputs.includes('-')) throw new Mta550Error('usage', 'trace reads its inputs several times: give files, not standard input (-)');
+  const codes = parseCodes(args.codes);
+  const window = { sinceMs: parseTime(args.since, '--since'), untilMs: parseTime(args.until, '--until') };
+  const sources = await resolveInputs(args.inputs);
+  const out = new OutputWriter(io.stdout);
+  let failed: string[] = [];
+  const t = await trace(new TraceQuery(args.query), window, async (tap, onEvent) => {
+    const r = await runPipeline(
+      sources,
+      {
+        codes,
+        ...(args.year !== undefined ? { year: args.year } : {}),
+        ...(args.format !== undefined ? { format: args.format } : {}),
+        onsets: false,
+        classify: onEvent !== null,
+        stdin: io.stdin,
+        tap,
+      },
+      { event: (e) => onEvent?.(e), outcome: () => {} },
+    );
+    failed = r.inputs.filter((i) => i.error !== undefined).map((i) => i.error!);
+  });
+  if ((args.output ?? 'text') === 'json') await out.write(JSON.stringify(t, null, 2) + '\n');
+  else await out.write(renderTrace(t, { raw: args.raw }));
+  await out.end();
+  if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
+  for (const f of failed) io.stderr.write(`mta550: ${f}\n`);
+  return failed.length > 0 ? EXIT.runtime : EXIT.ok;
+}
+
 interface ExplainArgs {
   reply?: string;
   lines: boolean;
@@ -691,6 +745,42 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       },
     )
     .command(
+      'trace <query> [inputs..]',
+      "One message's whole story across the inputs: every line of the messages matching a Message-ID, queue ID, address or domain, in time order",
+      (y) =>
+        y
+          .positional('query', {
+            describe: 'A Message-ID (with or without <>), a queue ID (Postfix, Exim, Exchange), a recipient or sender address, or a domain',
+            type: 'string',
+          })
+          .positional('inputs', {
+            describe: 'Log files, globs or directories (read several times: not standard input)',
+            type: 'string',
+            array: true,
+            default: [] as string[],
+          })
+          .option('since', { describe: 'Only messages matching from this time on (ISO 8601, e.g. 2024-03-11T08:00Z)', type: 'string' })
+          .option('until', { describe: 'Only messages matching up to this time (ISO 8601)', type: 'string' })
+          .option('output', {
+            alias: 'o',
+            describe: 'text (default) or json',
+            choices: ['text', 'json'] as const,
+          })
+          .option('raw', { describe: 'Print each record\'s log line under it', type: 'boolean', default: false })
+          .option('codes', { describe: 'Refusal codes shown with their cause (same syntax as analyze)', type: 'string', default: '4xx,5xx' })
+          .option('format', {
+            describe: 'Read every input as this format [default: chosen per input from its first lines]',
+            choices: ['postfix', 'exim', 'exchange', 'app'] as const,
+          })
+          .option('year', { describe: 'Year of the first line of each input whose timestamps have no year', type: 'number' })
+          .example('$0 trace bob@example.org /var/log/mail.log app.log', 'Every message to or from bob, across the MTA log and an app log')
+          .example("$0 trace '<20240311081539.5d0b7f3a@web01.example.com>' '/var/log/mail.log*'", 'One message by its Message-ID'),
+      (args) => {
+        const a = args as unknown as TraceArgs;
+        result = traceCommand({ ...a, inputs: a.inputs.map(fromToken) }, io);
+      },
+    )
+    .command(
       'explain [reply]',
       'Explain one bounce or reply text (or many with --lines): cause, provider, confidence, next move',
       (y) =>
@@ -739,7 +829,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       default: 'text' as const,
       global: true,
     })
-    .demandCommand(1, 'name a command: analyze, tail, aggregate or explain')
+    .demandCommand(1, 'name a command: analyze, tail, aggregate, trace or explain')
     .strict()
     .version(ver)
     .help()

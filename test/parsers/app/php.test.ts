@@ -269,7 +269,6 @@ describe('PHPMailer', () => {
     };
     expect(parse(unit)).toBeNull();
   });
-  });
 
   it('reads a Laravel line: the list ends where the context JSON starts', () => {
     const text = [

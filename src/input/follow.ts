@@ -13,6 +13,9 @@
  * - Files that appear later and match a pattern are read from their start; files there at startup
  *   start at their end (unless `fromStart`), or where a checkpoint left them.
  * - A partial last line is held until its newline comes.
+ * - A file that appears without a complete first line is held open but not read until it has one:
+ *   only then can it be told from a copy of a file we read (copytruncate's cp creates the copy
+ *   empty, then fills it; read from its start, the copy would repeat its original's lines).
  * Compressed files (already rotated away) are never followed.
  */
 import { watch, type FSWatcher } from 'node:fs';
@@ -74,6 +77,8 @@ export interface Tracked {
   copyOf?: Tracked;
   /** Where the file stood when it was last truncated or rewritten, and what it was. */
   beforeRestart?: { identity: string | null; offset: number; line: number };
+  /** Found without a first line: not read until it has one and is known to be no copy (see poll). */
+  unidentified?: boolean;
 }
 
 const COMPRESSED = /\.(?:gz|bz2|xz|zst|zip)$/;
@@ -241,6 +246,18 @@ export class Follower {
       if (!seen.has(`${t.dev}:${t.ino}`) && t.current !== null) {
         t.current = null;
         this.stats.rotations++;
+      }
+    }
+    // A file found without a first line that now has one: a copy of a file we read (copytruncate)
+    // is placed by start() like any copy; a new file is read from its start.
+    for (const t of [...this.tracked.values()]) {
+      if (t.unidentified !== true) continue;
+      const id = await fileIdentity(t.fh).catch(() => null);
+      if (id === null) continue;
+      t.unidentified = false;
+      if (t.current !== null && this.positions.has(id)) {
+        await this.close(t);
+        fresh.unshift({ file: t.current, dev: t.dev, ino: t.ino });
       }
     }
     const orphans = [...this.tracked.values()].filter((t) => t.current === null);
@@ -418,6 +435,7 @@ export class Follower {
       lastGrowthMs: this.now(),
       identity,
       ...(copyOf !== undefined ? { copyOf } : {}),
+      ...(identity === null && saved === undefined ? { unidentified: true } : {}),
     };
     this.tracked.set(`${dev}:${ino}`, t);
     this.stats.opened++;
@@ -426,6 +444,8 @@ export class Follower {
 
   /** Reads what is new in a file (up to the per-poll budget), after checking it was not truncated or rewritten. */
   private async read(t: Tracked, onLines: (t: Tracked, lines: Line[]) => Promise<void>): Promise<void> {
+    // No first line yet when poll looked: bytes read now could complete one unchecked.
+    if (t.unidentified === true) return;
     if (t.copyOf !== undefined) {
       const o = t.copyOf;
       const followed = this.tracked.get(`${o.dev}:${o.ino}`) === o;
@@ -521,6 +541,8 @@ export class Follower {
   checkpoints(safe: (t: Tracked) => { offset: number; line: number }): FileCheckpoint[] {
     const out: FileCheckpoint[] = [];
     for (const t of this.tracked.values()) {
+      // Nothing read from it yet, and it may be a copy being written: a restart decides afresh.
+      if (t.unidentified === true) continue;
       const { offset, line } = safe(t);
       out.push({ path: t.name, dev: t.dev, ino: t.ino, identity: t.identity, offset, line });
     }

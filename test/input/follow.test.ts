@@ -174,6 +174,43 @@ describe('Follower', () => {
     expect(texts()).toEqual(['one', 'two', 'three (after the copy)', 'four']);
   });
 
+  it('copytruncate whose copy is polled while still empty or holding part of its first line (cp has created it, not filled it): nothing read twice', async () => {
+    for (const early of ['', 'l']) {
+      writeFileSync(p('mail.log'), '');
+      const { poll, texts, got } = follower([p('mail.log*')]);
+      await poll();
+      appendFileSync(p('mail.log'), 'l1\nl2\n');
+      await poll();
+      appendFileSync(p('mail.log'), 'l3\n');
+      writeFileSync(p('mail.log.1'), early); // the copy, created but not yet (fully) written
+      await poll(); // l3 from the original; the copy cannot be told from a new file yet
+      appendFileSync(p('mail.log.1'), 'l1\nl2\nl3\n'.slice(early.length)); // the copy done
+      truncateSync(p('mail.log'), 0);
+      appendFileSync(p('mail.log'), 'n1\n');
+      await poll();
+      await poll();
+      expect(texts(), JSON.stringify(early)).toEqual(['l1', 'l2', 'l3', 'n1']);
+      expect(got.every((g) => g.name === 'mail.log')).toBe(true);
+      for (const f of open.splice(0)) await f.closeAll();
+      rmSync(p('mail.log.1'));
+    }
+  });
+
+  it('a file created empty is read from its start once it has lines', async () => {
+    writeFileSync(p('mail.log'), 'a\n');
+    const { f, poll, texts } = follower([p('*.log')]);
+    await poll();
+    writeFileSync(p('b.log'), '');
+    await poll();
+    appendFileSync(p('b.log'), 'b partial');
+    await poll();
+    // Not in a checkpoint before it has a first line (it may be a copy being written).
+    expect(f.checkpoints((t) => ({ offset: t.splitter.offset, line: t.splitter.lines })).map((c) => path.basename(c.path))).toEqual(['mail.log']);
+    appendFileSync(p('b.log'), ' line\nb2\n');
+    await poll();
+    expect(texts()).toEqual(['b partial line', 'b2']);
+  });
+
   it('deletion and re-creation: the new file is read from its start', async () => {
     writeFileSync(p('mail.log'), '');
     const { poll, texts } = follower([p('mail.log')]);

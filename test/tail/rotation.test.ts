@@ -5,7 +5,7 @@
  * out exactly once (by event id), in order within each file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,11 +96,28 @@ describe('mta550 tail under real rotation, restarts and a crash', () => {
     steps.push('restart');
     await sleep(1200);
     // 4. Deletion and re-creation.
+    const deleted = openSync(log, 'r'); // to know where the deleted file ends
+    const deletedIno = fstatSync(deleted).ino;
     unlinkSync(log);
     await sleep(100);
     writer.kill('SIGHUP');
     steps.push('delete+recreate');
     await sleep(1200);
+    // The deleted file's lines are on no disk once the tail holding it open is killed: before the
+    // kill, the checkpoint must be past its end (the writer has re-opened: it ends where it is now).
+    // On a loaded machine the tail can lag more than the sleep above.
+    const lagStart = Date.now();
+    const checkpointed = () => {
+      try {
+        const st = JSON.parse(readFileSync(p('state.json'), 'utf8')) as { files: { ino: number; offset: number }[] };
+        return st.files.find((f) => f.ino === deletedIno)?.offset ?? -1;
+      } catch {
+        return -1; // being replaced
+      }
+    };
+    while (Date.now() - lagStart < 30_000 && !(existsSync(log) && checkpointed() >= fstatSync(deleted).size)) await sleep(100);
+    closeSync(deleted);
+    if (Date.now() - lagStart > 200) steps.push(`deleted file checkpointed after ${Date.now() - lagStart} ms more`);
     // 5. A crash: lines read after the last checkpoint are read again (at-least-once, same ids).
     tail.child.kill('SIGKILL');
     await tail.exited;

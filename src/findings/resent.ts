@@ -1,0 +1,124 @@
+/**
+ * Finding `resent_other_path` (#14 item 3): a message refused on one path (a 5xx from a remote
+ * server, or an app's relay refusing its submission) that a later delivery attempt in the inputs
+ * delivered through another path (another MTA, another relay or next hop).
+ *
+ * The Message-ID is the join: refusal events carry it; delivery attempts carry the queue key of
+ * their MTA, so the records that name a queue key's Message-ID (Postfix cleanup's `message-id=`,
+ * Exim's `<=` arrival `id=`, Exchange rows) are read from the pipeline's tap. Every table is
+ * bounded (oldest out), so memory does not grow with the log: a join whose two sides are further
+ * apart than the tables hold is not found.
+ */
+import { createHash } from 'node:crypto';
+import type { Observation } from '../correlate/messages.js';
+import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
+import type { EvidenceLine, Finding } from './types.js';
+
+export interface ResentOptions {
+  /** Queue keys remembered with their Message-ID (default 100,000). */
+  maxKeys?: number;
+  /** Refused Message-IDs and delivered Message-IDs remembered (default 50,000 each). */
+  maxMessages?: number;
+}
+
+interface Refusal {
+  path: string;
+  timeMs: number | null;
+  code: number | null;
+  recipient: string | null;
+  example: EvidenceLine;
+}
+
+interface Delivery {
+  path: string;
+  timeMs: number | null;
+  recipient: string;
+}
+
+/** A bounded map: insertion order, the oldest entry leaves past `max`. */
+class Fifo<V> {
+  readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  set(k: string, v: V): void {
+    if (this.map.has(k)) this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+}
+
+const keyOf = (host: string | null, id: string) => `${host ?? ''}|${id}`;
+
+export class ResentDetector {
+  private readonly messageIdOfKey: Fifo<string>;
+  private readonly refused: Fifo<Refusal>;
+  private readonly delivered: Fifo<Delivery[]>;
+
+  constructor(options: ResentOptions = {}) {
+    this.messageIdOfKey = new Fifo(options.maxKeys ?? 100_000);
+    this.refused = new Fifo(options.maxMessages ?? 50_000);
+    this.delivered = new Fifo(options.maxMessages ?? 50_000);
+  }
+
+  /** Every decoded record (the pipeline's tap): the Message-IDs of queue keys. */
+  record(o: Observation): void {
+    const r = o.record;
+    if (r.kind === 'postfix.cleanup.message_id' && r.messageId !== '') this.messageIdOfKey.set(keyOf(o.envelope.host, r.queueId), r.messageId);
+    else if (r.kind === 'exim.arrival' && r.messageId !== null) this.messageIdOfKey.set(keyOf(o.envelope.host, r.id), r.messageId);
+    else if (r.kind === 'exchange.tracking' && r.messageId !== null) {
+      const id = r.networkMessageId ?? r.internalMessageId;
+      if (id !== null) this.messageIdOfKey.set(keyOf(null, id), r.messageId);
+    }
+  }
+
+  /** A refusal: 5xx events of messages with a Message-ID (outbound, or an app's submission). */
+  event(e: RejectionEvent): void {
+    if (e.messageId === null || e.direction === 'inbound' || e.code === null || e.code < 500) return;
+    if (this.refused.get(e.messageId) !== undefined) return;
+    const by = e.remote?.name ?? e.relay ?? 'unknown';
+    this.refused.set(e.messageId, {
+      path: e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`,
+      timeMs: e.time === null ? null : Date.parse(e.time),
+      code: e.code,
+      recipient: e.recipient,
+      example: { file: e.source.file, line: e.source.line, time: e.time, text: e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply },
+    });
+  }
+
+  /** A delivery attempt: `sent` ones are the other side of the join. */
+  attempt(a: DeliveryAttempt): void {
+    if (a.status !== 'sent') return;
+    const messageId = this.messageIdOfKey.get(keyOf(a.mtaHost, a.messageKey));
+    if (messageId === undefined) return;
+    const list = this.delivered.get(messageId) ?? [];
+    if (list.length < 20) list.push({ path: `${a.mtaHost ?? '?'} via ${a.remoteHost ?? a.remoteIp ?? 'local'}`, timeMs: a.timeMs, recipient: a.recipient });
+    this.delivered.set(messageId, list);
+  }
+
+  build(): Finding[] {
+    const out: Finding[] = [];
+    for (const [messageId, refusal] of this.refused.map) {
+      const later = (this.delivered.get(messageId) ?? []).filter((d) => d.path !== refusal.path && (refusal.timeMs === null || d.timeMs === null || d.timeMs >= refusal.timeMs));
+      if (later.length === 0) continue;
+      const first = later[0]!;
+      out.push({
+        id: `resent_other_path:${createHash('sha256').update(messageId).digest('hex').slice(0, 12)}`,
+        kind: 'resent_other_path',
+        severity: 'low',
+        title: `Message <${messageId}> refused by ${refusal.path} (${refusal.code ?? '5xx'}) was delivered later through ${first.path}`,
+        subject: { messageId, refusedPath: refusal.path, deliveredPath: first.path, recipient: refusal.recipient },
+        counts: {
+          deliveries: later.length,
+          refusedAt: refusal.timeMs === null ? null : new Date(refusal.timeMs).toISOString(),
+          deliveredAt: first.timeMs === null ? null : new Date(first.timeMs).toISOString(),
+        },
+        examples: [refusal.example],
+        nextMove:
+          'The message reached its recipient another way: the refusal is not a lost message. Make the path that refused it the exception (fix or retire it), so the first attempt does not cost a permanent failure on your reputation.',
+      });
+    }
+    return out;
+  }
+}

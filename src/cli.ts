@@ -14,6 +14,7 @@ import { hideBin } from 'yargs/helpers';
 import { parseCodes } from './aggregate/codes.js';
 import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
+import { FindingsBuilder } from './findings/builder.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
 import { resolveInputs, type InputSource } from './input/resolve.js';
@@ -188,6 +189,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   const out = new OutputWriter(io.stdout);
   // The HTML report's chart needs the timeline; the other outputs stay as they are without it.
   const report = new ReportBuilder(codes.items, output === 'html' ? { timeline: true } : {});
+  const findings = new FindingsBuilder();
   const result = await runPipeline(
     sources,
     {
@@ -204,25 +206,32 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
     {
       event(e) {
         report.event(e);
+        findings.event(e);
         if (lines && kinds.has('events')) return out.write(docs.event(e));
       },
       outcome: (domain, status) => report.outcome(domain, status),
       unit: (u) => report.unit(u),
       onset(r) {
         report.onset(r);
+        findings.onset(r);
         if (lines && kinds.has('onsets')) return out.write(docs.onset(r));
       },
-      ...(lines && kinds.has('attempts') ? { attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => out.write(docs.attempt(a, from)) } : {}),
+      attempt(a: DeliveryAttempt, from: { format: Format; path: string }) {
+        findings.attempt(a);
+        if (lines && kinds.has('attempts')) return out.write(docs.attempt(a, from));
+      },
     },
   );
   progress?.clear();
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
-  const built = report.build(result.inputs, result.correlation);
+  const built = report.build(result.inputs, result.correlation, findings.build());
   if (redactor !== null) {
     built.groups = built.groups.map((g) => ({ ...redactor.group(g), ...(g.exampleRecipients === undefined ? {} : { exampleRecipients: g.exampleRecipients.map((a) => redactor.address(a)) }) }));
     built.onsets = built.onsets.map((r) => redactor.onset(r));
+    built.findings = built.findings.map((f) => redactor.finding(f));
   }
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
+  if (lines && kinds.has('findings')) for (const f of built.findings) await out.write(docs.finding(f));
   if (output === 'text') await out.write(renderText(built, textOptions(args, io)));
   else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
   else if (output === 'html') await out.write(renderHtml(built, { generator: `mta550 ${await version()}` }));

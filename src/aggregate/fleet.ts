@@ -24,6 +24,7 @@ import { attemptFromEcs, recordKind, rejectionFromEcs } from '../output/ecs.js';
 import { emptySummary, type InputSummary } from '../pipeline.js';
 import type { CodeFilter } from './codes.js';
 import { ReportBuilder, type Report } from './report.js';
+import { FindingsBuilder } from '../findings/builder.js';
 
 export interface FleetResult {
   report: Report;
@@ -43,19 +44,21 @@ function decode(doc: Doc): { kind: 'rejection'; e: RejectionEvent } | { kind: 'a
   const ecs = recordKind(doc);
   if (ecs === 'rejection') return { kind: 'rejection', e: rejectionFromEcs(doc) };
   if (ecs === 'delivery') return { kind: 'attempt', a: attemptFromEcs(doc) };
-  if (ecs === 'onset' || ecs === 'group' || ecs === 'summary') return { kind: 'recomputed' };
+  if (ecs === 'onset' || ecs === 'group' || ecs === 'summary' || ecs === 'finding') return { kind: 'recomputed' };
   // `--output records`: mta550's own shapes.
   if (doc.type === 'attempt' && typeof doc.messageKey === 'string') {
     const { type: _t, format: _f, file: _p, ...a } = doc;
     return { kind: 'attempt', a: a as unknown as DeliveryAttempt };
   }
-  if (doc.type === 'group' || doc.type === 'summary' || (doc.schema === 1 && typeof doc.series === 'object')) return { kind: 'recomputed' };
+  if (doc.type === 'group' || doc.type === 'summary' || doc.type === 'finding' || (doc.schema === 1 && typeof doc.series === 'object')) return { kind: 'recomputed' };
   if (typeof doc.id === 'string' && typeof doc.source === 'object' && 'direction' in doc && 'reply' in doc) return { kind: 'rejection', e: doc as unknown as RejectionEvent };
   return null;
 }
 
 export async function aggregate(sources: readonly InputSource[], codes: CodeFilter, stdin: Readable): Promise<FleetResult> {
   const report = new ReportBuilder(codes.items);
+  // Findings are recomputed over all hosts' events and attempts, like groups and onsets.
+  const findings = new FindingsBuilder();
   const onsets: OnsetRecord[] = [];
   const engine = new OnsetEngine((r) => onsets.push(r), { onUnit: (u) => report.unit(u) });
   const inputs: InputSummary[] = [];
@@ -111,6 +114,7 @@ export async function aggregate(sources: readonly InputSource[], codes: CodeFilt
         if (r.kind === 'attempt') {
           c.attempts++;
           engine.attempt(r.a);
+          findings.attempt(r.a);
           continue;
         }
         c.rejections++;
@@ -124,6 +128,7 @@ export async function aggregate(sources: readonly InputSource[], codes: CodeFilt
           if (summary.lastTime === null || e.time > summary.lastTime) summary.lastTime = e.time;
         }
         report.event(e);
+        findings.event(e);
       }
     } catch (err) {
       if (!(err instanceof Mta550Error)) throw err;
@@ -133,7 +138,10 @@ export async function aggregate(sources: readonly InputSource[], codes: CodeFilt
     }
   }
   engine.flush();
-  for (const r of onsets) report.onset(r);
+  for (const r of onsets) {
+    report.onset(r);
+    findings.onset(r);
+  }
   const correlation = { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, releasedWaiting: 0, nonRefusingActions: {} };
-  return { report: report.build(inputs, correlation), counts };
+  return { report: report.build(inputs, correlation, findings.build()), counts };
 }

@@ -13,6 +13,7 @@ import type { DeliveryOutcome, Direction, RejectionEvent } from '../model/event.
 import type { DeliveryUnit, OnsetRecord } from '../onset/engine.js';
 import type { CorrelatorStats } from '../correlate/postfix.js';
 import type { InputSummary } from '../pipeline.js';
+import type { Finding } from '../findings/types.js';
 
 /** Domain x direction x subtype groups kept by name (2,000); smaller ones fold into `(other)`. */
 export const MAX_GROUPS = 2000;
@@ -99,6 +100,8 @@ export interface Report {
   inputs: InputSummary[];
   correlation: CorrelatorStats;
   warnings: string[];
+  /** Answers to the operator's next questions (#14): retries after a 5xx, poisoned sends, one domain only...; most severe first. */
+  findings: Finding[];
   /** Refusals and delivery units over time, for charts: only when the builder was asked (`--output html`). */
   timeline?: ReportTimeline;
 }
@@ -668,7 +671,8 @@ export class ReportBuilder {
     }
   }
 
-  build(inputs: InputSummary[], correlation: CorrelatorStats): Report {
+  /** The report; `findings` come from a FindingsBuilder (src/findings) and other sources, already sorted. */
+  build(inputs: InputSummary[], correlation: CorrelatorStats, findings: Finding[] = []): Report {
     const haveUnits = this.unitTotals.total > 0;
     const groups: ReportGroup[] = [...this.groups.values()]
       .map((g) => {
@@ -737,6 +741,7 @@ export class ReportBuilder {
       inputs,
       correlation,
       warnings,
+      findings,
       ...(this.timeline === null ? {} : { timeline: this.timeline.build(groups, this.totals.events, this.onsets) }),
     };
   }

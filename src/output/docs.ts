@@ -9,19 +9,20 @@ import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import type { Format } from '../model/parser.js';
 import type { OnsetRecord } from '../onset/engine.js';
 import type { LiveSummary } from '../pipeline.js';
-import { attemptToEcs, flatten, groupToEcs, onsetToEcs, rejectionToEcs, summaryToEcs } from './ecs.js';
+import type { Finding } from '../findings/types.js';
+import { attemptToEcs, findingToEcs, flatten, groupToEcs, onsetToEcs, rejectionToEcs, summaryToEcs } from './ecs.js';
 import type { Redactor } from './redact.js';
 
 export type DocShape = 'ecs' | 'flat' | 'records';
-export type RecordKind = 'events' | 'onsets' | 'groups' | 'attempts';
+export type RecordKind = 'events' | 'onsets' | 'groups' | 'attempts' | 'findings';
 
-/** `--records`: a comma-separated list of kinds, or `all` (events, onsets and groups). */
-export function parseRecords(spec: string, allowed: readonly RecordKind[] = ['events', 'onsets', 'groups', 'attempts']): Set<RecordKind> {
+/** `--records`: a comma-separated list of kinds, or `all` (events, onsets, groups and findings). */
+export function parseRecords(spec: string, allowed: readonly RecordKind[] = ['events', 'onsets', 'groups', 'attempts', 'findings']): Set<RecordKind> {
   const out = new Set<RecordKind>();
   for (const raw of spec.split(',')) {
     const k = raw.trim();
     if (k === 'all') {
-      for (const x of ['events', 'onsets', 'groups'] as const) if (allowed.includes(x)) out.add(x);
+      for (const x of ['events', 'onsets', 'groups', 'findings'] as const) if (allowed.includes(x)) out.add(x);
     } else if ((allowed as readonly string[]).includes(k)) out.add(k as RecordKind);
     else throw new Mta550Error('usage', `--records: "${k}" is not one of all, ${allowed.join(', ')}`);
   }
@@ -56,6 +57,11 @@ export class DocWriter {
   /** A tail summary: as an ECS metric document (the tool's health beside its events), else as it is. */
   summary(sm: LiveSummary): string {
     return this.shape === 'records' ? `${JSON.stringify(sm)}\n` : this.line(summaryToEcs(sm));
+  }
+
+  /** A finding of a built report (#14), redacted by the caller with the report. */
+  finding(f: Finding): string {
+    return this.shape === 'records' ? `${JSON.stringify({ type: 'finding', ...f })}\n` : this.line(findingToEcs(f));
   }
 
   /** A group of a built report: the caller redacts the report once (its text and JSON forms too). */

@@ -20,6 +20,7 @@ import type { Classification } from '../classify/classify.js';
 import type { AppContext, AppLink, DeliveryAttempt, RecipientOutcome, RejectionEvent, SourceRef } from '../model/event.js';
 import type { HostRef } from '../model/records.js';
 import type { OnsetRecord } from '../onset/engine.js';
+import type { Finding } from '../findings/types.js';
 import type { ReportGroup } from '../aggregate/report.js';
 import type { LiveSummary } from '../pipeline.js';
 
@@ -417,6 +418,34 @@ export function groupToEcs(g: ReportGroup, at: string | null): Doc {
   return doc;
 }
 
+/**
+ * A finding (#14) as an ECS alert: something to act on, like an onset. `@timestamp` is the last
+ * time its evidence was seen (else the first example's time).
+ */
+export function findingToEcs(f: Finding): Doc {
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const at = str(f.counts['lastSeen']) ?? str(f.counts['firstSeen']) ?? f.examples[0]?.time ?? null;
+  const doc = base('mta550.finding', 'alert', at);
+  doc.message = f.title;
+  put(doc, 'event.category', ['email']);
+  put(doc, 'event.type', ['info']);
+  put(doc, 'event.action', f.kind);
+  put(doc, 'event.id', f.id);
+  put(doc, 'event.severity', f.severity === 'high' ? 3 : f.severity === 'medium' ? 2 : 1);
+  put(doc, 'event.start', str(f.counts['firstSeen']));
+  put(doc, 'event.end', str(f.counts['lastSeen']));
+  put(doc, 'destination.domain', f.subject['recipientDomain'] ?? null);
+  doc.mta550 = {
+    schema: 1,
+    record: 'finding',
+    ...(at === null ? { time_missing: true } : {}),
+    severity: f.severity,
+    next_move: f.nextMove,
+    finding: f,
+  };
+  return doc;
+}
+
 /** A tail summary (`--summary-every`) as an ECS metric document: the follower's own health. */
 export function summaryToEcs(sm: LiveSummary): Doc {
   const doc = base('mta550.summary', 'metric', sm.at);
@@ -431,10 +460,10 @@ export function summaryToEcs(sm: LiveSummary): Doc {
 }
 
 /** Which record a document (nested or flat) carries. */
-export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'group' | 'summary' | null {
+export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'group' | 'summary' | 'finding' | null {
   const flat = isFlat(input);
   const v = flat ? input['mta550.record'] : get(input, 'mta550.record');
-  return v === 'rejection' || v === 'delivery' || v === 'onset' || v === 'group' || v === 'summary' ? v : null;
+  return v === 'rejection' || v === 'delivery' || v === 'onset' || v === 'group' || v === 'summary' || v === 'finding' ? v : null;
 }
 
 // --- the flat form (`--ecs=false`) ---------------------------------------------------------------
@@ -443,7 +472,7 @@ export function recordKind(input: Doc): 'rejection' | 'delivery' | 'onset' | 'gr
  * Embedded records are kept whole in the flat form (JSON-encoded strings), so a flat row has scalar
  * and string-array values only: what a column store's JSONEachRow ingest takes (docs/clickhouse.md).
  */
-const OPAQUE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message', 'mta550.app']);
+const OPAQUE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.finding', 'mta550.classification', 'mta550.message', 'mta550.app']);
 
 /** The same content with dotted keys: objects flattened, arrays of scalars kept, embedded records as JSON strings. */
 export function flatten(doc: Doc): Doc {

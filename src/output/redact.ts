@@ -14,6 +14,7 @@ import type { ReportGroup } from '../aggregate/report.js';
 import { Mta550Error } from '../errors.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import type { OnsetRecord } from '../onset/engine.js';
+import type { Finding } from '../findings/types.js';
 
 export type RedactMode = 'local-parts' | 'addresses' | 'subjects';
 export const REDACT_MODES: readonly RedactMode[] = ['local-parts', 'addresses', 'subjects'];
@@ -143,6 +144,17 @@ export class Redactor {
 
   onset(r: OnsetRecord): OnsetRecord {
     return { ...r, summary: this.text(r.summary) };
+  }
+
+  /** A finding: addresses in its title, subject, examples and next move (its id is a hash already). */
+  finding(f: Finding): Finding {
+    return {
+      ...f,
+      title: this.text(f.title),
+      subject: Object.fromEntries(Object.entries(f.subject).map(([k, v]) => [k, this.text(v)])),
+      examples: f.examples.map((x) => ({ ...x, text: this.text(x.text) })),
+      nextMove: this.text(f.nextMove),
+    };
   }
 
   group(g: ReportGroup): ReportGroup {

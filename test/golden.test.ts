@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-const FORMAT_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online', 'samples/app'];
+const FORMAT_DIRS = ['samples/postfix', 'samples/exim', 'samples/exchange', 'samples/exchange-online', 'samples/app', 'samples/findings'];
 /** A sample's extension (Exchange Online exports are .json and .csv), and the path of its companions. */
 const SAMPLE = /\.(?:log|log\.gz|json|csv)$/;
 const companion = (file: string, ext: string) => file.replace(SAMPLE, ext);

@@ -31,6 +31,8 @@ getent passwd Debian-exim >/dev/null || useradd --system --no-create-home --home
 bash "$here/setup-app-libraries.sh" >&2
 # The browser html-report.e2e.ts opens the HTML report in (Debian's chromium, headless).
 bash "$here/setup-browser.sh" >&2
+# The DNS server dns-posture.e2e.ts serves its test zones from (Debian's dnsmasq-base).
+bash "$here/setup-dns.sh" >&2
 for bin in /usr/sbin/ip /usr/bin/unshare; do
   [ -x "$bin" ] || { echo "setup.sh: $bin is missing (iproute2, util-linux)" >&2; exit 1; }
 done

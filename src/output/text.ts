@@ -399,6 +399,35 @@ function onsetLines(report: Report, width: number, top: number, pal: Palette): s
   return lines;
 }
 
+/** `wastedAttempts` -> `wasted attempts`. */
+const spaced = (k: string) => k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+
+/** The findings (#14): severity, kind, title, key counts, next move and the first example; at most `top`. */
+function findingLines(report: Report, width: number, top: number, pal: Palette): string[] {
+  const findings = report.findings ?? [];
+  if (findings.length === 0) return [];
+  const lines = [pal.bold('Findings')];
+  const detail = (text: string, paint?: Paint) => para(text, width, 6, 8, paint);
+  for (const f of findings.slice(0, top)) {
+    const sev = f.severity === 'high' ? pal.boldRed('HIGH') : f.severity === 'medium' ? pal.yellow('MEDIUM') : 'LOW';
+    lines.push(...wrap(`${sev}  ${f.kind}  ${words(f.severity === 'high' ? pal.bold : (x) => x, f.title)}`, width, '  ', '      '));
+    const c = f.counts;
+    const first = typeof c['firstSeen'] === 'string' ? c['firstSeen'] : null;
+    const last = typeof c['lastSeen'] === 'string' ? c['lastSeen'] : null;
+    const parts = Object.entries(c)
+      .filter(([k, v]) => k !== 'firstSeen' && k !== 'lastSeen' && v !== null)
+      .map(([k, v]) => glue(`${spaced(k)} ${typeof v === 'number' ? (Number.isInteger(v) ? n(v) : pct(v)) : v}`));
+    if (first !== null) parts.push(glue(last !== null && last !== first ? `${shortTime(first)} to ${shortTime(last)}` : shortTime(first)));
+    if (parts.length > 0) lines.push(...detail(parts.join(', '), pal.dim));
+    lines.push(...detail(`next move: ${f.nextMove}`));
+    const e = f.examples[0];
+    if (e !== undefined) lines.push(`      ${pal.dim(cut(`e.g. ${e.file}:${e.line}: ${e.text}`, width - 6))}`);
+  }
+  if (findings.length > top) lines.push(...para(`… and ${n(findings.length - top)} more findings (--output json lists all)`, width, 2, 4, pal.dim));
+  lines.push('');
+  return lines;
+}
+
 /** A line still wider than the terminal (a table on a very narrow one) is cut, colour dropped. */
 function fit(line: string, width: number): string {
   if (visibleWidth(line) <= width) return line;
@@ -412,7 +441,7 @@ export function renderText(report: Report, options: TextOptions = {}): string {
   const top = Math.max(1, options.top ?? options.maxRows ?? DEFAULT_TOP);
   const pal = palette(options.color === true);
   const t = report.totals;
-  const lines: string[] = onsetLines(report, width, top, pal);
+  const lines: string[] = [...onsetLines(report, width, top, pal), ...findingLines(report, width, top, pal)];
   const totalLines = report.inputs.reduce((a, i) => a + i.lines, 0);
   const codes = report.codes.join(', ');
   lines.push(

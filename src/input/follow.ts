@@ -495,6 +495,10 @@ export class Follower {
         return;
       }
       if (bytesRead === 0) break;
+      // Truncated (copytruncate) and written again past our position since the check above, while
+      // the lines before were being handled: these bytes are the new content's. Left unread: the
+      // next poll restarts the file, and its copy continues from where we were.
+      if (t.identity !== null && (await fileIdentity(t.fh).catch(() => null)) !== t.identity) break;
       t.readPos += bytesRead;
       budget -= bytesRead;
       t.lastGrowthMs = this.now();

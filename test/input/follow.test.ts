@@ -196,6 +196,29 @@ describe('Follower', () => {
     }
   });
 
+  it('copytruncate while a long read is being handled (between two chunks): the new content is not read as the old one\'s continuation', async () => {
+    const old = Array.from({ length: 3000 }, (_, i) => `old ${i} `.padEnd(99, 'x'));
+    const fresh = Array.from({ length: 4000 }, (_, i) => `new ${i} `.padEnd(99, 'y'));
+    writeFileSync(p('mail.log'), old.join('\n') + '\n'); // 300,000 bytes: two reads of 256 KiB
+    const f = new Follower([p('mail.log*')], { warn: (m) => warnings.push(m), now: () => clock, fromStart: true });
+    open.push(f);
+    const got: string[] = [];
+    let rotated = false;
+    const onLines = async (_t: unknown, lines: { text: string }[]) => {
+      got.push(...lines.map((l) => l.text));
+      if (rotated) return;
+      rotated = true; // logrotate runs while the first chunk's lines are handled
+      copyFileSync(p('mail.log'), p('mail.log.1'));
+      truncateSync(p('mail.log'), 0);
+      appendFileSync(p('mail.log'), fresh.join('\n') + '\n'); // past where we were
+    };
+    await f.poll(onLines);
+    await f.poll(onLines);
+    await f.poll(onLines);
+    expect(got.length).toBe(old.length + fresh.length);
+    expect(got).toEqual([...old, ...fresh]);
+  });
+
   it('a file created empty is read from its start once it has lines', async () => {
     writeFileSync(p('mail.log'), 'a\n');
     const { f, poll, texts } = follower([p('*.log')]);

@@ -15,6 +15,8 @@ import { parseCodes } from './aggregate/codes.js';
 import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { FindingsBuilder } from './findings/builder.js';
+import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
+import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
 import { expandGlob } from './input/glob.js';
 import { resolveInputs, type InputSource } from './input/resolve.js';
@@ -119,6 +121,8 @@ interface AnalyzeArgs {
   redact: string[];
   redactSalt?: string;
   strict: boolean;
+  checkDns?: boolean;
+  dnsServer?: string[];
 }
 
 /** `--redact` and its salt (`--redact-salt`, else MTA550_REDACT_SALT): null when nothing is redacted. */
@@ -169,6 +173,11 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   }
   const idleTimeoutMs = parseDuration(args.idleTimeout);
   const output: OutputFormat = args.output ?? (io.stdoutIsTTY ? 'text' : 'ndjson');
+  const dnsServers = (args.dnsServer ?? []).flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => {
+    const server = parseDnsServer(v);
+    if (server === null) throw new Mta550Error('usage', `--dns-server: "${v}" is not an IP address or ip:port (example: --dns-server 192.0.2.53 or 127.0.0.1:5353)`);
+    return server;
+  });
 
   let inputArgs = args.inputs;
   if (inputArgs.length === 0) {
@@ -190,6 +199,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   // The HTML report's chart needs the timeline; the other outputs stay as they are without it.
   const report = new ReportBuilder(codes.items, output === 'html' ? { timeline: true } : {});
   const findings = new FindingsBuilder();
+  const posture = args.checkDns === true ? new PostureCollector() : null;
   const result = await runPipeline(
     sources,
     {
@@ -207,6 +217,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       event(e) {
         report.event(e);
         findings.event(e);
+        posture?.event(e);
         if (lines && kinds.has('events')) return out.write(docs.event(e));
       },
       outcome: (domain, status) => report.outcome(domain, status),
@@ -225,6 +236,17 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   progress?.clear();
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
   const built = report.build(result.inputs, result.correlation, findings.build());
+  let postureReport: PostureReport | null = null;
+  if (posture !== null) {
+    // --check-dns (#14 item 5): after the run, the DNS records of the senders behind auth/rDNS/address refusals.
+    const targets = posture.targets();
+    const dnsOptions = dnsServers.length > 0 ? { servers: dnsServers } : {};
+    await resolveHosts(targets, dnsOptions);
+    postureReport = await checkPosture(targets, dnsOptions);
+    const rank = { high: 0, medium: 1, low: 2 };
+    built.findings = [...built.findings, ...postureFindings(postureReport, targets)].sort((a, b) => rank[a.severity] - rank[b.severity]);
+    if (!postureReport.checked && output !== 'text') log.warn(`DNS not checked: ${postureReport.reason ?? 'no DNS server answered'}`);
+  }
   if (redactor !== null) {
     built.groups = built.groups.map((g) => ({ ...redactor.group(g), ...(g.exampleRecipients === undefined ? {} : { exampleRecipients: g.exampleRecipients.map((a) => redactor.address(a)) }) }));
     built.onsets = built.onsets.map((r) => redactor.onset(r));
@@ -232,8 +254,8 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   }
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
   if (lines && kinds.has('findings')) for (const f of built.findings) await out.write(docs.finding(f));
-  if (output === 'text') await out.write(renderText(built, textOptions(args, io)));
-  else if (output === 'json') await out.write(JSON.stringify(built, null, 2) + '\n');
+  if (output === 'text') await out.write(renderText(built, textOptions(args, io)) + (postureReport === null ? '' : renderPostureText(postureReport)));
+  else if (output === 'json') await out.write(JSON.stringify(postureReport === null ? built : { ...built, posture: postureReport }, null, 2) + '\n');
   else if (output === 'html') await out.write(renderHtml(built, { generator: `mta550 ${await version()}` }));
   else if (!args.quiet && io.stderrIsTTY) log.human(unparsedSummary(result, result.eventsEmitted));
   if (log.format === 'ecs' && !args.quiet) log.info('analyze finished', runStats(result));
@@ -593,6 +615,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             describe: 'Exit with code 3 when any line is malformed (the output is still written)',
             type: 'boolean',
             default: false,
+          })
+          .option('check-dns', {
+            describe: 'After the run, look up SPF, DMARC and MX of the sender domains and the PTR of the sending IPs behind sender_auth_failed, reverse_dns_failed and sender_address_invalid refusals (DNS queries: off unless asked)',
+            type: 'boolean',
+            default: false,
+          })
+          .option('dns-server', {
+            describe: 'With --check-dns: the DNS server(s) to ask, ip or ip:port, repeated or comma-separated [default: the system resolver]',
+            type: 'string',
+            array: true,
+            default: [] as string[],
           })
           .option('top', TOP_OPTION)
           .option('color', COLOR_OPTION)

@@ -38,6 +38,7 @@ describe.each([
   ['analyze', /^`mta550 analyze \[inputs\.\.\]`$/m],
   ['tail', /^`tail` takes the options of `analyze`/m],
   ['explain', /^`mta550 explain \[reply\]`$/m],
+  ['trace', /^`mta550 trace <query> \[inputs\.\.\]`$/m],
 ])('mta550 %s', (command, heading) => {
   const help = helpOptions(command);
 
@@ -65,7 +66,7 @@ describe.each([
 
 describe('bad values name the option and what it accepts', () => {
   it.each([
-    [['analyze', '--output', 'xml'], /Argument: output, Given: "xml", Choices: "text", "json", "ndjson"/],
+    [['analyze', '--output', 'xml'], /Argument: output, Given: "xml", Choices: "text", "json", "html", "ndjson"/],
     [['analyze', '--codes', 'abc'], /--codes/],
     [['analyze', '--year', '12'], /--year: "12" is not a year/],
     [['analyze', '--idle-timeout', 'soon'], /--idle-timeout: "soon" is not a duration \(examples: /],

@@ -17,11 +17,12 @@ function helpOptions(command: string): Map<string, string> {
   const out = new Map<string, string>();
   const lines = run([command, '--help']).stdout.split('\n');
   lines.forEach((line, i) => {
-    const m = /^\s+(?:-\w, )?--([\w-]+)\s/.exec(line);
+    // `-o, --output`, and an alias after the name (`--top, --max-rows`).
+    const m = /^\s+(?:-\w, )?--([\w-]+)(?:, --[\w-]+)?\s/.exec(line);
     if (m === null || m[1] === 'help' || m[1] === 'version') return;
     // An option's text runs until the next option line.
     let text = line;
-    for (let k = i + 1; k < lines.length && !/^\s+(?:-\w, )?--[\w-]+\s/.test(lines[k]!) && lines[k]!.trim() !== ''; k++) text += lines[k];
+    for (let k = i + 1; k < lines.length && !/^\s+(?:-\w, )?--[\w-]+(?:, --[\w-]+)?\s/.test(lines[k]!) && lines[k]!.trim() !== ''; k++) text += lines[k];
     out.set(m[1]!, text);
   });
   return out;

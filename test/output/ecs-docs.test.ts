@@ -33,16 +33,16 @@ const CLI = path.resolve('dist/src/cli.js');
 const DOC = 'docs/ecs.md';
 const TEMPLATE = 'docs/pipelines/index-template.json';
 const GENERATOR = 'docs/pipelines/make-index-template.mjs';
-const KINDS = ['mta550.rejection', 'mta550.delivery', 'mta550.onset', 'mta550.group', 'mta550.summary'] as const;
+const KINDS = ['mta550.rejection', 'mta550.delivery', 'mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.finding'] as const;
 /** Whole records inside a document: one field each in the docs' kind tables, JSON strings when flat. */
-const EMBEDDED = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.classification', 'mta550.message', 'mta550.app']);
+const EMBEDDED = new Set(['mta550.onset', 'mta550.group', 'mta550.finding', 'mta550.summary', 'mta550.classification', 'mta550.message', 'mta550.app']);
 /** Records not mapped field by field (flattened, disabled, or keys that are values). */
-const UNMAPPED_INSIDE = new Set(['mta550.onset', 'mta550.group', 'mta550.summary', 'mta550.message.other_recipients_by_status']);
+const UNMAPPED_INSIDE = new Set(['mta550.onset', 'mta550.group', 'mta550.finding', 'mta550.summary', 'mta550.message.other_recipients_by_status']);
 
 const require = createRequire(import.meta.url);
 const { EcsFlat } = require('@elastic/ecs') as { EcsFlat: Record<string, EcsField> };
 const run = promisify(execFile);
-const samples = ['samples/postfix', 'samples/exim', 'samples/app'].flatMap((d) =>
+const samples = ['samples/postfix', 'samples/exim', 'samples/app', 'samples/findings'].flatMap((d) =>
   readdirSync(d)
     .filter((f) => /\.log(\.gz)?$/.test(f))
     .sort()
@@ -257,6 +257,7 @@ describe('docs/pipelines', () => {
     const m = template.template.mappings.properties.mta550!.properties as Record<string, Doc>;
     expect(m.onset).toMatchObject({ type: 'flattened' });
     expect(m.group).toMatchObject({ type: 'flattened' });
+    expect(m.finding).toMatchObject({ type: 'flattened' });
     expect(m.summary).toMatchObject({ type: 'object', enabled: false });
   });
 

@@ -15,6 +15,7 @@ import { parseCodes } from './aggregate/codes.js';
 import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { FindingsBuilder } from './findings/builder.js';
+import { ResentDetector } from './findings/resent.js';
 import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
 import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
@@ -199,6 +200,8 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   // The HTML report's chart needs the timeline; the other outputs stay as they are without it.
   const report = new ReportBuilder(codes.items, output === 'html' ? { timeline: true } : {});
   const findings = new FindingsBuilder();
+  // #14 item 3: a message refused on one path and delivered through another (joined by Message-ID).
+  const resent = new ResentDetector();
   const posture = args.checkDns === true ? new PostureCollector() : null;
   const result = await runPipeline(
     sources,
@@ -212,11 +215,13 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       shouldStop: () => out.closed,
       interrupted: () => control?.stop === true,
       ...(progress === null ? {} : { progress: (p: { path: string; bytes: number; lines: number }) => progress.update(p) }),
+      tap: (o) => resent.record(o),
     },
     {
       event(e) {
         report.event(e);
         findings.event(e);
+        resent.event(e);
         posture?.event(e);
         if (lines && kinds.has('events')) return out.write(docs.event(e));
       },
@@ -229,13 +234,14 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       },
       attempt(a: DeliveryAttempt, from: { format: Format; path: string }) {
         findings.attempt(a);
+        resent.attempt(a);
         if (lines && kinds.has('attempts')) return out.write(docs.attempt(a, from));
       },
     },
   );
   progress?.clear();
   if (result.stopped) return EXIT.ok; // the reader went away (`| head`): not an error
-  const built = report.build(result.inputs, result.correlation, findings.build());
+  const built = report.build(result.inputs, result.correlation, findings.build({ extra: resent.build() }));
   let postureReport: PostureReport | null = null;
   if (posture !== null) {
     // --check-dns (#14 item 5): after the run, the DNS records of the senders behind auth/rDNS/address refusals.
@@ -371,7 +377,7 @@ interface AggregateArgs {
 async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Promise<number> {
   const codes = parseCodes(args.codes);
   const output: OutputFormat = args.output ?? (io.stdoutIsTTY ? 'text' : 'json');
-  const kinds = parseRecords(args.records, ['onsets', 'groups']);
+  const kinds = parseRecords(args.records, ['onsets', 'groups', 'findings']);
   let inputArgs = args.inputs;
   if (inputArgs.length === 0) {
     if (!io.stdinHasData) throw new Mta550Error('usage', 'aggregate needs NDJSON from mta550 (files, or - for standard input): mta550 aggregate host1.ndjson host2.ndjson');
@@ -386,6 +392,7 @@ async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Pro
     const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat');
     if (kinds.has('onsets')) for (const r of report.onsets) await out.write(docs.onset(r));
     if (kinds.has('groups')) for (const g of report.groups) await out.write(docs.group(g, report.totals.lastSeen));
+    if (kinds.has('findings')) for (const f of report.findings) await out.write(docs.finding(f));
   }
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
@@ -592,7 +599,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             default: true,
           })
           .option('records', {
-            describe: 'With --output ndjson or records: which records to write, comma-separated: events, onsets, groups (summaries at the end), attempts (every delivery attempt, for mta550 aggregate); all = events,onsets,groups',
+            describe: 'With --output ndjson or records: which records to write, comma-separated: events, onsets, groups (summaries at the end), findings (at the end: retries after a 5xx, poisoned sends, one domain only...), attempts (every delivery attempt, for mta550 aggregate); all = events,onsets,groups,findings',
             type: 'string',
             default: 'all',
           })
@@ -767,7 +774,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             choices: ['text', 'json', 'ndjson', 'records'] as const,
           })
           .option('records', {
-            describe: 'With --output ndjson or records: onsets, groups, or all',
+            describe: 'With --output ndjson or records: onsets, groups, findings, or all',
             type: 'string',
             default: 'all',
           })

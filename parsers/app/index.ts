@@ -286,9 +286,10 @@ function fillFromFields(r: AppErrorRecord, fields: Readonly<Record<string, unkno
     }
   }
   if (r.relay === null) {
-    for (const k of ['smtpHost', 'smtp_host', 'relay', 'relayHost', 'mailHost', 'mail_host', 'smtpServer']) {
+    for (const k of ['smtpHost', 'smtp_host', 'relay', 'relayHost', 'mailHost', 'mail_host', 'smtpServer', 'transport']) {
       const v = fields[k];
-      if (typeof v === 'string' && v !== '') {
+      // `transport` names a host only when it looks like one (`smtp.esp.example`, not `smtp`).
+      if (typeof v === 'string' && v !== '' && (k !== 'transport' || (v.includes('.') && !v.includes(' ')))) {
         const port = fields['smtpPort'] ?? fields['smtp_port'] ?? fields['port'];
         r.relay = { name: v, ip: null, port: typeof port === 'number' ? port : null };
         break;

@@ -77,7 +77,7 @@ export class ResentDetector {
   event(e: RejectionEvent): void {
     if (e.messageId === null || e.direction === 'inbound' || e.code === null || e.code < 500) return;
     if (this.refused.get(e.messageId) !== undefined) return;
-    const by = e.remote?.name ?? e.relay ?? 'unknown';
+    const by = e.remote?.name ?? e.relay ?? (e.direction === 'submission' ? 'its relay' : 'unknown');
     this.refused.set(e.messageId, {
       path: e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`,
       timeMs: e.time === null ? null : Date.parse(e.time),
@@ -100,7 +100,12 @@ export class ResentDetector {
   build(): Finding[] {
     const out: Finding[] = [];
     for (const [messageId, refusal] of this.refused.map) {
-      const later = (this.delivered.get(messageId) ?? []).filter((d) => d.path !== refusal.path && (refusal.timeMs === null || d.timeMs === null || d.timeMs >= refusal.timeMs));
+      // The refused recipient's own delivery (a multi-recipient message's other recipients going
+      // elsewhere is not a re-send); any recipient when the refusal named none (a DATA refusal).
+      const rcpt = refusal.recipient?.toLowerCase() ?? null;
+      const later = (this.delivered.get(messageId) ?? []).filter(
+        (d) => d.path !== refusal.path && (rcpt === null || d.recipient.toLowerCase() === rcpt) && (refusal.timeMs === null || d.timeMs === null || d.timeMs >= refusal.timeMs),
+      );
       if (later.length === 0) continue;
       const first = later[0]!;
       out.push({

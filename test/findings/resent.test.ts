@@ -74,6 +74,8 @@ describe('resent through another path', () => {
       [{ messageId: 'other@app.example.com' }, {}],
       [{ direction: 'inbound' }, {}],
       [{ code: 450 }, {}],
+      // Another recipient of the same message delivered elsewhere: not a re-send of the refused one.
+      [{}, { recipient: 'dave@example.net' }],
     ];
     for (const [e, a] of cases) {
       const d = new ResentDetector();

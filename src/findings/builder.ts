@@ -202,7 +202,8 @@ export class FindingsBuilder {
   // ------------------------------------------------------------------ retry_after_permanent
 
   private retry(e: RejectionEvent): void {
-    if (e.recipient === null) return;
+    // Inbound: a client retrying against our own refusal is its problem, not the sender's we run.
+    if (e.recipient === null || e.direction === 'inbound') return;
     // A null sender is a bounce: NDRs of different messages to one bad address are not retries.
     if (e.sender === '' || e.message?.links.relation === 'non_delivery_notification') return;
     const library = e.app?.library ?? null;
@@ -280,7 +281,7 @@ export class FindingsBuilder {
       const burst = FindingsBuilder.burst(p.times);
       const loop = burst >= LOOP_ATTEMPTS;
       const severity: Severity = p.attempts >= 5 || loop ? 'high' : p.attempts >= 3 ? 'medium' : 'low';
-      const who = p.direction === 'submission' ? `an application${p.library === null ? '' : ` (${p.library})`}` : p.direction === 'inbound' ? 'a client' : 'the sender';
+      const who = p.direction === 'submission' ? `an application${p.library === null ? '' : ` (${p.library})`}` : 'the sender';
       const pair = `${p.sender === null ? '' : `${p.sender} -> `}${p.recipient}`;
       const title = loop
         ? `${who[0]!.toUpperCase()}${who.slice(1)} retries a permanent refusal in a loop: ${pair} refused ${p.attempts} times (${burst} within ${LOOP_WINDOW_MS / 60_000} min); a reputation risk`
@@ -299,7 +300,7 @@ export class FindingsBuilder {
           attempts: p.attempts,
           wastedAttempts: p.attempts - 1,
           messages: p.messages.size,
-          maxWithinWindow: burst,
+          maxIn10Minutes: burst,
           firstSeen: p.firstSeen,
           lastSeen: p.lastSeen,
         },

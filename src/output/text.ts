@@ -400,9 +400,12 @@ function onsetLines(report: Report, width: number, top: number, pal: Palette): s
 }
 
 /** `wastedAttempts` -> `wasted attempts`. */
-const spaced = (k: string) => k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+const spaced = (k: string) => (k === 'maxIn10Minutes' ? 'most in 10 min' : k.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`));
 
-/** The findings (#14): severity, kind, title, key counts, next move and the first example; at most `top`. */
+/**
+ * The findings (#14): severity, kind, title, key counts, next move and the first example; at most
+ * `top`. Low ones get their title and example only (a long run has many; JSON lists everything).
+ */
 function findingLines(report: Report, width: number, top: number, pal: Palette): string[] {
   const findings = report.findings ?? [];
   if (findings.length === 0) return [];
@@ -415,11 +418,13 @@ function findingLines(report: Report, width: number, top: number, pal: Palette):
     const first = typeof c['firstSeen'] === 'string' ? c['firstSeen'] : null;
     const last = typeof c['lastSeen'] === 'string' ? c['lastSeen'] : null;
     const parts = Object.entries(c)
-      .filter(([k, v]) => k !== 'firstSeen' && k !== 'lastSeen' && v !== null)
+      .filter(([k, v]) => k !== 'firstSeen' && k !== 'lastSeen' && v !== null && v !== 0)
       .map(([k, v]) => glue(`${spaced(k)} ${typeof v === 'number' ? (Number.isInteger(v) ? n(v) : pct(v)) : v}`));
     if (first !== null) parts.push(glue(last !== null && last !== first ? `${shortTime(first)} to ${shortTime(last)}` : shortTime(first)));
-    if (parts.length > 0) lines.push(...detail(parts.join(', '), pal.dim));
-    lines.push(...detail(`next move: ${f.nextMove}`));
+    if (f.severity !== 'low') {
+      if (parts.length > 0) lines.push(...detail(parts.join(', '), pal.dim));
+      lines.push(...detail(`next move: ${f.nextMove}`));
+    }
     const e = f.examples[0];
     if (e !== undefined) lines.push(`      ${pal.dim(cut(`e.g. ${e.file}:${e.line}: ${e.text}`, width - 6))}`);
   }

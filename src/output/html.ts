@@ -12,13 +12,14 @@
  * `path.series[data-key]` per series and `g.marker.onset[data-time]`, `g.marker.change[data-time]`;
  * `ul.legend` with one `li` per series; `table#groups` with `th[data-sort]` and
  * `tr.group[data-count][data-domain][data-subtype]`, `input#group-filter`; `section#onsets` with
- * one `article.onset` per onset; `section#summary`; `section#next-moves` with `li.subtype[data-subtype]`;
+ * one `article.onset` per onset; `section#findings` with `article.finding[data-kind][data-severity]`; `section#summary`; `section#next-moves` with `li.subtype[data-subtype]`;
  * `details.drill` in each group row's last cell.
  */
 import { createHash } from 'node:crypto';
 import type { Report, ReportGroup, ReportTimeline, TimelineMarker, TimelineSeries } from '../aggregate/report.js';
 import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { OnsetRecord } from '../onset/engine.js';
+import type { Finding } from '../findings/types.js';
 
 export interface HtmlOptions {
   /** The page title (default "mta550 report"). */
@@ -289,6 +290,30 @@ function renderOnsets(report: Report): string {
   return parts.filter(Boolean).join('\n');
 }
 
+/** The findings (#14): one `article.finding[data-kind][data-severity]` each, everything escaped. */
+function renderFindings(report: Report): string {
+  const findings = report.findings ?? [];
+  if (findings.length === 0) return '';
+  const article = (f: Finding): string => {
+    const counts = Object.entries(f.counts)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${esc(k)} ${typeof v === 'number' && Number.isInteger(v) ? n(v) : esc(v)}`)
+      .join(', ');
+    const examples = f.examples.map((e) => `<li><code>${esc(`${e.file}:${e.line}`)}</code> ${e.time === null ? '' : `${time(e.time)} `}<span class="reply">${esc(e.text)}</span></li>`).join('');
+    return [
+      `<article class="finding" id="${esc(f.id)}" data-kind="${esc(f.kind)}" data-severity="${esc(f.severity)}">`,
+      `<h3><span class="severity">${esc(f.severity)}</span> ${esc(f.title)}</h3>`,
+      `<p class="muted">${esc(f.kind)}; ${counts}</p>`,
+      `<p><strong>Next move:</strong> ${esc(f.nextMove)}</p>`,
+      examples === '' ? '' : `<ul class="examples">${examples}</ul>`,
+      '</article>',
+    ]
+      .filter(Boolean)
+      .join('\n');
+  };
+  return ['<section id="findings">', '<h2>Findings</h2>', ...findings.map(article), '</section>'].join('\n');
+}
+
 /** An incident is re-emitted with each new member: the latest record of each id. */
 function latestIncidents(records: readonly OnsetRecord[]): OnsetRecord[] {
   const byId = new Map<string, OnsetRecord>();
@@ -489,6 +514,10 @@ code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-sp
 .none{font-weight:600}
 article.onset{border-left:4px solid var(--onset);background:var(--soft);padding:4px 12px 8px;margin:12px 0;break-inside:avoid}
 article.onset p{margin:4px 0}
+article.finding{border-left:4px solid var(--onset);padding:4px 12px 8px;margin:12px 0;break-inside:avoid}
+article.finding[data-severity=low]{border-left-color:var(--soft)}
+article.finding h3{font-size:1em;margin:4px 0}
+article.finding .severity{text-transform:uppercase}
 .confidence.high{color:#0a6b2b;font-weight:600}.confidence.low{color:var(--muted)}
 .subtype-id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 svg.spark{vertical-align:middle;max-width:100%;height:auto}svg.spark path{fill:none;stroke:var(--onset);stroke-width:1.5}
@@ -641,6 +670,7 @@ export function renderHtml(report: Report, options: HtmlOptions = {}): string {
     '</header>',
     '<main>',
     renderOnsets(report),
+    renderFindings(report),
     renderSummary(report),
     '<section id="timeline">',
     '<h2>Rejection rate over time</h2>',

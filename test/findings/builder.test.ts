@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ReportBuilder } from '../../src/aggregate/report.js';
+import { renderHtml } from '../../src/output/html.js';
+import { renderText } from '../../src/output/text.js';
 import type { Classification } from '../../src/classify/classify.js';
 import type { SubtypeId } from '../../src/classify/subtypes.js';
 import { FindingsBuilder, findingId, MAX_PAIRS, sortFindings, validUnsent } from '../../src/findings/builder.js';
@@ -308,5 +311,43 @@ describe('build', () => {
     };
     expect(run()).toEqual(run());
     expect(run()[0]).toMatch(/^retry_after_permanent:[0-9a-f]{12}$/);
+  });
+});
+
+describe('findings in the reports', () => {
+  const hostile: Finding = {
+    id: 'retry_after_permanent:0123456789ab',
+    kind: 'retry_after_permanent',
+    severity: 'high',
+    title: '<script>alert(1)</script> "quoted" & retried',
+    subject: { recipient: '<x@example.org>' },
+    counts: { attempts: 6, wastedAttempts: 5, firstSeen: '2024-03-11T08:00:00.000Z', lastSeen: null },
+    examples: [{ file: 'a<b>.log', line: 3, time: null, text: '550 <img src=x onerror=alert(1)>' }],
+    nextMove: 'Stop & think </article>',
+  };
+  const report = () => {
+    const r = new ReportBuilder(['550']).build([], { messagesOpened: 0, messagesClosed: 0, evictedIdle: 0, evictedOverflow: 0, openAtEnd: 0, releasedWaiting: 0, nonRefusingActions: {} }, [hostile]);
+    return r;
+  };
+
+  it('HTML: one escaped article per finding in section#findings', () => {
+    const html = renderHtml(report());
+    const section = html.slice(html.indexOf('<section id="findings">'), html.indexOf('</section>', html.indexOf('<section id="findings">')));
+    expect(section).toContain('<article class="finding" id="retry_after_permanent:0123456789ab" data-kind="retry_after_permanent" data-severity="high">');
+    expect(section).not.toContain('<script>');
+    expect(section).not.toContain('<img');
+    expect(section).toContain('&lt;script&gt;');
+    expect(section.match(/<\/article>/g)).toHaveLength(1);
+  });
+
+  it('text: a Findings section whose lines fit the width, and --top limits it', () => {
+    for (const width of [40, 60, 100]) {
+      const text = renderText(report(), { width });
+      expect(text).toContain('Findings');
+      for (const l of text.split('\n')) expect([...l].length, l).toBeLessThanOrEqual(width);
+    }
+    const r = report();
+    r.findings = [hostile, { ...hostile, id: 'x:2' }, { ...hostile, id: 'x:3' }];
+    expect(renderText(r, { top: 1 })).toContain('… and 2 more findings');
   });
 });

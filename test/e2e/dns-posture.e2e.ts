@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,20 @@ describe('--check-dns against dnsmasq on loopback', () => {
     expect(ptr.examples[0]).toMatchObject({ file: logPath, line: 2 });
     expect(ptr.nextMove).toContain('set a PTR for 192.0.2.20');
     expect(posture.find((f) => f.subject.domain === 'example.org')!.nextMove).toContain('_dmarc.example.org TXT "v=DMARC1; p=none; rua=');
+  });
+
+  it('gives the golden findings for the scenario sample samples/findings/020-sender-posture.log (#14 item 6)', async () => {
+    // The unit golden test reads the sample without DNS (its events); the posture findings need this server.
+    const sample = 'samples/findings/020-sender-posture.log';
+    const golden = path.join(ROOT, 'samples/findings/020-sender-posture.dns-findings.ndjson');
+    const r = await run(['analyze', sample, '--year', '2024', '--codes', '5xx', '--check-dns', '--dns-server', `127.0.0.1:${port}`, '--output', 'records', '--records', 'findings']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, r.stdout);
+    const parse = (t: string) => t.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Finding);
+    const got = parse(r.stdout);
+    expect(got.filter((f) => f.kind === 'sender_posture').length).toBe(9);
+    expect(got).toEqual(parse(readFileSync(golden, 'utf8')));
   });
 
   it('the text report has a "Sender posture (DNS)" section', async () => {

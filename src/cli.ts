@@ -16,6 +16,7 @@ import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { FindingsBuilder } from './findings/builder.js';
 import { ResentDetector } from './findings/resent.js';
+import type { Observation } from './correlate/messages.js';
 import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
 import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
@@ -311,10 +312,24 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl, log:
   const summaryEveryMs = args.summaryEvery === undefined ? undefined : parseDuration(args.summaryEvery, '--summary-every');
   if (pollMs < 10) throw new Mta550Error('usage', '--poll-interval must be at least 10ms');
   const output = args.output ?? 'ndjson';
-  const kinds = parseRecords(args.records, ['events', 'onsets', 'attempts']);
-  const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat', redactorFor(args));
+  const kinds = parseRecords(args.records, ['events', 'onsets', 'attempts', 'findings']);
+  const redactor = redactorFor(args);
+  const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat', redactor);
   const out = new OutputWriter(io.stdout);
   const width = io.columns ?? 160;
+  // `--records findings`: findings (#14) written live, at each summary and at the stop, each again only when it changed.
+  const live = kinds.has('findings') && output !== 'text' ? { builder: new FindingsBuilder(), resent: new ResentDetector(), written: new Map<string, string>() } : null;
+  const writeFindings = async (): Promise<void> => {
+    if (live === null) return;
+    for (const f of live.builder.build({ extra: live.resent.build() })) {
+      const doc = docs.finding(redactor === null ? f : redactor.finding(f));
+      const { counts, examples } = f;
+      const sig = JSON.stringify({ counts, examples: examples.length, severity: f.severity });
+      if (live.written.get(f.id) === sig) continue;
+      live.written.set(f.id, sig);
+      await out.write(doc);
+    }
+  };
   const result = await runLive(
     {
       patterns: args.inputs,
@@ -335,24 +350,42 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl, log:
         if (!args.quiet || m.includes('cannot')) log.warn(m);
       },
       control,
+      ...(live === null ? {} : { tap: (o: Observation) => live.resent.record(o) }),
     },
     {
       event(e) {
+        if (live !== null) {
+          live.builder.event(e);
+          live.resent.event(e);
+        }
         if (!kinds.has('events')) return;
         return out.write(output === 'text' ? liveEventLine(e, width) : docs.event(e));
       },
       outcome: () => undefined,
       onset(r) {
+        live?.builder.onset(r);
         if (!kinds.has('onsets')) return;
         return out.write(output === 'text' ? liveOnsetLine(r) : docs.onset(r));
       },
-      ...(output !== 'text' && kinds.has('attempts') ? { attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => out.write(docs.attempt(a, from)) } : {}),
-      summary(sm) {
+      ...((output !== 'text' && kinds.has('attempts')) || live !== null
+        ? {
+            attempt: (a: DeliveryAttempt, from: { format: Format; path: string }) => {
+              if (live !== null) {
+                live.builder.attempt(a);
+                live.resent.attempt(a);
+              }
+              if (output !== 'text' && kinds.has('attempts')) return out.write(docs.attempt(a, from));
+            },
+          }
+        : {}),
+      async summary(sm) {
+        await writeFindings();
         return out.write(output === 'text' ? liveSummaryLine(sm) : docs.summary(sm));
       },
       flush: () => out.end(),
     },
   );
+  await writeFindings();
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   if (!args.quiet) {
@@ -672,7 +705,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             default: 'ndjson' as const,
           })
           .option('records', {
-            describe: 'Which records to write, comma-separated: events, onsets, attempts (every delivery attempt, for mta550 aggregate); all = events,onsets',
+            describe: 'Which records to write, comma-separated: events, onsets, findings (new or changed ones at each --summary-every and at the stop), attempts (every delivery attempt, for mta550 aggregate); all = events,onsets,findings',
             type: 'string',
             default: 'all',
           })

@@ -43,7 +43,7 @@ describe('mta550 tail', () => {
     const sample = 'samples/postfix/013-dmarc-after-relay-change.log.gz';
     const text = gunzipSync(readFileSync(sample));
     const batch = spawnSync(process.execPath, [CLI, 'analyze', '-', '-o', 'records', '--records', 'events,onsets', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
-    const live = spawnSync(process.execPath, [CLI, 'tail', '-', '-o', 'records', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
+    const live = spawnSync(process.execPath, [CLI, 'tail', '-', '-o', 'records', '--records', 'events,onsets', '--year', '2024', '-q'], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28 });
     expect(live.status).toBe(0);
     const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const b = recs(batch.stdout);
@@ -73,6 +73,20 @@ describe('mta550 tail', () => {
       const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string }).sort((x, y) => x.id.localeCompare(y.id));
       expect(recs(batch.stdout).length).toBeGreaterThan(0);
       expect(recs(live.stdout)).toEqual(recs(batch.stdout));
+    }
+  });
+
+  it('writes the findings analyze finds (--records findings), at the stop and at each summary when they change', () => {
+    for (const sample of ['samples/findings/001-app-retry-loop.log', 'samples/findings/002-postfix-poisoned-multi-recipient.log']) {
+      const text = readFileSync(sample);
+      const args = ['-', '-o', 'records', '--records', 'findings', '--codes', '5xx', '--year', '2024', '-q'];
+      const batch = spawnSync(process.execPath, [CLI, 'analyze', ...args], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 26 });
+      const live = spawnSync(process.execPath, [CLI, 'tail', ...args], { input: text, env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 26 });
+      expect(live.status).toBe(0);
+      const recs = (s: Buffer) => s.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; id: string });
+      const b = recs(batch.stdout).filter((r) => r.type === 'finding');
+      expect(b.length).toBeGreaterThan(0);
+      expect(recs(live.stdout).filter((r) => r.type === 'finding')).toEqual(b);
     }
   });
 

@@ -33,7 +33,7 @@ import { DocWriter, parseRecords } from './output/docs.js';
 import { parseRedact, Redactor } from './output/redact.js';
 import { renderHtml } from './output/html.js';
 import { DEFAULT_WIDTH, renderText, type TextOptions } from './output/text.js';
-import { useColor, type ColorMode } from './output/ansi.js';
+import { printableDeep, useColor, type ColorMode } from './output/ansi.js';
 import { ProgressLine, wantsProgress } from './output/progress.js';
 import { ecsLog, logFormatOf, textLog, type OpLog } from './log.js';
 import { OutputWriter } from './output/writer.js';
@@ -261,7 +261,8 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   }
   if (lines && kinds.has('groups')) for (const g of built.groups) await out.write(docs.group(g, built.totals.lastSeen));
   if (lines && kinds.has('findings')) for (const f of built.findings) await out.write(docs.finding(f));
-  if (output === 'text') await out.write(renderText(built, textOptions(args, io)) + (postureReport === null ? '' : renderPostureText(postureReport)));
+  // Log text reaches a terminal here: its control characters are made printable first.
+  if (output === 'text') await out.write(renderText(printableDeep(built), textOptions(args, io)) + (postureReport === null ? '' : renderPostureText(printableDeep(postureReport))));
   else if (output === 'json') await out.write(JSON.stringify(postureReport === null ? built : { ...built, posture: postureReport }, null, 2) + '\n');
   else if (output === 'html') await out.write(renderHtml(built, { generator: `mta550 ${await version()}` }));
   else if (!args.quiet && io.stderrIsTTY) log.human(unparsedSummary(result, result.eventsEmitted));
@@ -359,13 +360,13 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl, log:
           live.resent.event(e);
         }
         if (!kinds.has('events')) return;
-        return out.write(output === 'text' ? liveEventLine(e, width) : docs.event(e));
+        return out.write(output === 'text' ? liveEventLine(printableDeep(e), width) : docs.event(e));
       },
       outcome: () => undefined,
       onset(r) {
         live?.builder.onset(r);
         if (!kinds.has('onsets')) return;
-        return out.write(output === 'text' ? liveOnsetLine(r) : docs.onset(r));
+        return out.write(output === 'text' ? liveOnsetLine(printableDeep(r)) : docs.onset(r));
       },
       ...((output !== 'text' && kinds.has('attempts')) || live !== null
         ? {
@@ -419,7 +420,7 @@ async function aggregateCommand(args: AggregateArgs, io: CliIo, log: OpLog): Pro
   const sources = await resolveInputs(inputArgs);
   const { report, counts } = await aggregate(sources, codes, io.stdin);
   const out = new OutputWriter(io.stdout);
-  if (output === 'text') await out.write(renderText(report, textOptions(args, io)));
+  if (output === 'text') await out.write(renderText(printableDeep(report), textOptions(args, io)));
   else if (output === 'json') await out.write(JSON.stringify(report, null, 2) + '\n');
   else {
     const docs = new DocWriter(output === 'records' ? 'records' : args.ecs ? 'ecs' : 'flat');
@@ -487,7 +488,7 @@ async function traceCommand(args: TraceArgs, io: CliIo): Promise<number> {
     failed = r.inputs.filter((i) => i.error !== undefined).map((i) => i.error!);
   });
   if ((args.output ?? 'text') === 'json') await out.write(JSON.stringify(t, null, 2) + '\n');
-  else await out.write(renderTrace(t, { raw: args.raw }));
+  else await out.write(renderTrace(printableDeep(t), { raw: args.raw }));
   await out.end();
   if (out.error !== null) throw new Mta550Error('output_failed', `cannot write the output: ${out.error.message}`);
   for (const f of failed) io.stderr.write(`mta550: ${f}\n`);

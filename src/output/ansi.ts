@@ -60,3 +60,24 @@ export function stripAnsi(text: string): string {
 export function visibleWidth(text: string): number {
   return [...stripAnsi(text)].length;
 }
+
+/**
+ * Log text made safe for a terminal: C0 controls, DEL and C1 controls (ESC, the one-byte CSI
+ * U+009B, BEL...) from a log line would be obeyed by the terminal (retitle it, clear it), so they
+ * become U+FFFD; tabs and line ends become a space (a tab would also break the width count).
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\t' || c === '\n' || c === '\r' ? ' ' : '\ufffd'));
+}
+
+/** A copy of a JSON-shaped value with every string made printable (for the terminal renderers). */
+export function printableDeep<T>(v: T): T {
+  if (typeof v === 'string') return printable(v) as T;
+  if (Array.isArray(v)) return v.map((x) => printableDeep(x)) as T;
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = printableDeep(x);
+    return out as T;
+  }
+  return v;
+}

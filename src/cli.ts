@@ -450,6 +450,7 @@ interface TraceArgs {
   until?: string;
   output?: 'text' | 'json';
   raw: boolean;
+  limit: number;
   codes: string;
   format?: Format;
   year?: number;
@@ -467,6 +468,7 @@ async function traceCommand(args: TraceArgs, io: CliIo): Promise<number> {
   if (args.inputs.length === 0) throw new Mta550Error('usage', 'trace: name the log files to search (trace reads them several times, so not standard input)');
   if (args.inputs.includes('-')) throw new Mta550Error('usage', 'trace reads its inputs several times: give files, not standard input (-)');
   const codes = parseCodes(args.codes);
+  if (!Number.isInteger(args.limit) || args.limit < 1) throw new Mta550Error('usage', '--limit must be a whole number of at least 1');
   const window = { sinceMs: parseTime(args.since, '--since'), untilMs: parseTime(args.until, '--until') };
   const sources = await resolveInputs(args.inputs);
   const out = new OutputWriter(io.stdout);
@@ -486,7 +488,7 @@ async function traceCommand(args: TraceArgs, io: CliIo): Promise<number> {
       { event: (e) => onEvent?.(e), outcome: () => {} },
     );
     failed = r.inputs.filter((i) => i.error !== undefined).map((i) => i.error!);
-  });
+  }, { limit: args.limit, keepRaw: args.raw || args.output === 'json' });
   if ((args.output ?? 'text') === 'json') await out.write(JSON.stringify(t, null, 2) + '\n');
   else await out.write(renderTrace(printableDeep(t), { raw: args.raw }));
   await out.end();
@@ -850,6 +852,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
             choices: ['text', 'json'] as const,
           })
           .option('raw', { describe: 'Print each record\'s log line under it', type: 'boolean', default: false })
+          .option('limit', { describe: 'Most messages matching the query directly that are followed (the rest are counted)', type: 'number', default: 100 })
           .option('codes', { describe: 'Refusal codes shown with their cause (same syntax as analyze)', type: 'string', default: '4xx,5xx' })
           .option('format', {
             describe: 'Read every input as this format [default: chosen per input from its first lines]',

@@ -14,6 +14,7 @@ export function renderTrace(t: TraceResult, options: { raw?: boolean } = {}): st
   const window = t.since === null && t.until === null ? '' : ` between ${t.since ?? 'the start'} and ${t.until ?? 'the end'}`;
   const n = t.messages.length;
   out.push(`mta550 trace ${t.query}${window}: ${n === 0 ? 'no message found' : `${n} message${n === 1 ? '' : 's'}`}`);
+  if (t.notFollowed > 0) out.push(`  (${t.notFollowed} more line(s) matched messages past --limit: narrow the query, --since/--until, or raise --limit)`);
   for (const m of t.messages) {
     out.push('');
     const keys = m.keys.map((k) => k.replace(/^line\|.*$/, 'a refusal before queueing').replace(/\|/g, ' ').replace(/ {2,}/g, ' ').trim());

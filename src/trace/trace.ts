@@ -91,6 +91,26 @@ export function keysOf(o: Observation): RecordKeys {
   }
 }
 
+/**
+ * Keys with Postfix queue-ID generations: Postfix reuses a queue ID after `removed`, so each
+ * `host|qid` gets a generation counted in log order (the same in every read of the inputs), and two
+ * messages that shared an ID are two stories.
+ */
+export class Keyer {
+  private readonly generation = new Map<string, number>();
+
+  keys(o: Observation): RecordKeys {
+    const k = keysOf(o);
+    const gen = (key: string) => (key.startsWith('postfix|') ? `${key}#${this.generation.get(key) ?? 0}` : key);
+    const out: RecordKeys = { ...k, key: gen(k.key), links: k.links.map(gen) };
+    if (o.record.kind === 'postfix.qmgr.removed') {
+      const base = k.key;
+      this.generation.set(base, (this.generation.get(base) ?? 0) + 1);
+    }
+    return out;
+  }
+}
+
 /** A query, normalised: `<id@host>` and `id@host` are one Message-ID; addresses and domains compare without case. */
 export class TraceQuery {
   readonly text: string;
@@ -139,6 +159,8 @@ export interface TracedMessage {
 
 export interface TraceResult {
   query: string;
+  /** Messages that matched the query directly but were not followed (past `limit`): narrow the query or the time. */
+  notFollowed: number;
   since: string | null;
   until: string | null;
   messages: TracedMessage[];
@@ -208,8 +230,10 @@ export async function trace(
   query: TraceQuery,
   window: { sinceMs: number | null; untilMs: number | null },
   read: (tap: (o: Observation) => void, onEvent: ((e: RejectionEvent) => void) | null) => Promise<void>,
-  options: { maxPasses?: number } = {},
+  options: { maxPasses?: number; limit?: number; keepRaw?: boolean } = {},
 ): Promise<TraceResult> {
+  const limit = options.limit ?? 100;
+  let notFollowed = 0;
   const inWindow = (t: number | null) => t === null || ((window.sinceMs === null || t >= window.sinceMs) && (window.untilMs === null || t <= window.untilMs));
   const keys = new Set<string>();
   const messageIds = new Set<string>();
@@ -218,10 +242,17 @@ export async function trace(
   for (;;) {
     const before = keys.size + messageIds.size;
     passes++;
+    const keyer = new Keyer();
     await read((o) => {
-      const k = keysOf(o);
-      const direct = passes === 1 && query.matches(k) && inWindow(o.timeMs);
-      if (direct || keys.has(k.key) || (k.messageId !== null && messageIds.has(k.messageId))) {
+      const k = keyer.keys(o);
+      let direct = passes === 1 && query.matches(k) && inWindow(o.timeMs);
+      if (direct && !keys.has(k.key) && keys.size >= limit) {
+        notFollowed++;
+        direct = false;
+      }
+      // A record linking to a message of the set joins it too (Exim's bounce names its parent).
+      const linked = k.links.some((l) => keys.has(l));
+      if (direct || linked || keys.has(k.key) || (k.messageId !== null && messageIds.has(k.messageId))) {
         keys.add(k.key);
         for (const l of k.links) keys.add(l);
         if (k.messageId !== null) messageIds.add(k.messageId);
@@ -249,9 +280,10 @@ export async function trace(
     return m;
   };
   passes++;
+  const keyer = new Keyer();
   await read(
     (o) => {
-      const k = keysOf(o);
+      const k = keyer.keys(o);
       if (!keys.has(k.key)) return;
       let id = find(storyOfKey.get(k.key) ?? `key|${k.key}`);
       if (k.messageId !== null) {
@@ -261,7 +293,7 @@ export async function trace(
           const from = stories.get(id);
           const into = story(mid);
           if (from !== undefined) {
-            into.records.push(...from.records);
+            for (const r of from.records) into.records.push(r);
             for (const x of from.keys) if (!into.keys.includes(x)) into.keys.push(x);
             into.messageId ??= from.messageId;
             stories.delete(id);
@@ -275,7 +307,7 @@ export async function trace(
       if (!m.keys.includes(k.key)) m.keys.push(k.key);
       m.messageId ??= k.messageId;
       const time = o.timeMs === null ? null : new Date(o.timeMs).toISOString();
-      m.records.push({ time, file: o.source.file, line: o.source.line, format: o.source.format, host: o.envelope.host, program: o.envelope.program, text: describe(o), raw: o.raw });
+      m.records.push({ time, file: o.source.file, line: o.source.line, format: o.source.format, host: o.envelope.host, program: o.envelope.program, text: describe(o), raw: options.keepRaw === false ? '' : o.raw });
       lines.set(`${o.source.identity}|${o.source.offset}`, id);
     },
     (e) => {
@@ -291,6 +323,7 @@ export async function trace(
   messages.sort((a, b) => (a.first ?? '').localeCompare(b.first ?? ''));
   return {
     query: query.text,
+    notFollowed,
     since: window.sinceMs === null ? null : new Date(window.sinceMs).toISOString(),
     until: window.untilMs === null ? null : new Date(window.untilMs).toISOString(),
     messages,

@@ -115,6 +115,22 @@ describe('mta550 trace', () => {
     expect(none.messages).toEqual([]);
   });
 
+  it('keeps two messages that shared a reused Postfix queue ID apart, and follows an Exim bounce from its parent', async () => {
+    const pf = await runCli(['trace', 'dan@example.org', 'samples/postfix/004-queue-id-reuse.log', '--year', '2024', '--output', 'json']);
+    const t = JSON.parse(pf.stdout) as TraceResult;
+    expect(t.messages.map((m) => m.messageId)).toEqual(['0c9e7a5b-2468-4f1d-8b3a-5c7e9f1a3b5d@example.com', '20240909122250.6D04F1B9A5@mx1.example.com']);
+    expect(t.messages[0]!.records.every((r) => r.line >= 27)).toBe(true);
+    const ex = await runCli(['trace', '1rjaou-000CXb-DI', 'samples/exim/001-remote-550.log', '--year', '2024', '--output', 'json']);
+    const e = JSON.parse(ex.stdout) as TraceResult;
+    expect(e.messages.flatMap((m) => m.keys).sort()).toEqual(['exim||1rjaou-000CXb-DI', 'exim||1rjaov-000CXf-Nf']);
+  });
+
+  it('follows at most --limit messages and says how many more matched', async () => {
+    const r = await runCli(['trace', 'example.org', 'samples/postfix/004-queue-id-reuse.log', '--year', '2024', '--limit', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/more line\(s\) matched messages past --limit/);
+  });
+
   it('prints a story as text, and refuses standard input with a usage error', async () => {
     const text = await runCli(['trace', 'pat@example.org', APP, RELAY]);
     expect(text.code).toBe(0);

@@ -18,7 +18,11 @@ import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import type { OnsetRecord } from '../onset/engine.js';
 import type { EvidenceLine, Finding, FindingKind, Severity } from './types.js';
 
-/** Sender -> recipient pairs followed for retries (20,000: about 10 MB with their examples and times). */
+/**
+ * Sender -> recipient pairs followed for retries (20,000). Each keeps up to MAX_TIMES times,
+ * MAX_KEYS attempt keys and message keys and five examples: a few KiB at worst, so the table is
+ * bounded at some tens of MB on hostile input, far less on real logs (most pairs are seen once).
+ */
 export const MAX_PAIRS = 20_000;
 /** Multi-recipient messages followed for poisoned sends (5,000). */
 export const MAX_MESSAGES = 5_000;
@@ -31,9 +35,9 @@ export const MAX_SENT_DOMAINS = 200;
 export const MAX_FINDINGS_PER_KIND = 100;
 /** Examples per finding (5, the contract's). */
 const MAX_EXAMPLES = 5;
-/** Refusal times kept per pair for the loop test (64); attempt keys for de-duplication (256). */
+/** Refusal times kept per pair for the loop test (64); attempt keys for de-duplication (64). */
 const MAX_TIMES = 64;
-const MAX_KEYS = 256;
+const MAX_KEYS = 64;
 /**
  * A loop: at least LOOP_ATTEMPTS refusals of one pair within LOOP_WINDOW_MS (3 in 10 minutes). A
  * person retrying by hand rarely manages three in ten minutes; a job queue's retry loop does.
@@ -364,8 +368,9 @@ export class FindingsBuilder {
     const mk = messageKey(e);
     if (mk !== null) return mk;
     if (e.messageId !== null) return `m:${e.messageId}`;
-    // An application's error names no message: its log entry is the send.
-    return `l:${e.source.file}:${e.source.line}`;
+    // An application's error names no message: the send is its time, sender, recipient and reply
+    // (not file:line, which changes with the path given and with rotation).
+    return `a:${e.time ?? ''}|${e.sender ?? ''}|${e.recipient ?? ''}|${e.reply}`;
   }
 
   private evictMessages(): void {
@@ -386,7 +391,8 @@ export class FindingsBuilder {
       const bad = [...s.refused.keys()].sort();
       const base: Severity = affected >= 10 ? 'high' : affected >= 3 ? 'medium' : 'low';
       const severity: Severity = s.wholeSend && base !== 'high' ? (base === 'low' ? 'medium' : 'high') : base;
-      const what = s.messageId !== null ? `<${s.messageId}>` : s.queueId !== null ? `queue ID ${s.queueId}` : 'one send';
+      // A title stays a line: a hostile Message-ID is cut (the subject keeps it whole).
+      const what = s.messageId !== null ? `<${s.messageId.length > 80 ? `${s.messageId.slice(0, 79)}…` : s.messageId}>` : s.queueId !== null ? `queue ID ${s.queueId}` : 'one send';
       const badText = bad.length <= 3 ? bad.join(', ') : `${bad.slice(0, 3).join(', ')} and ${bad.length - 3} more`;
       const title = s.wholeSend
         ? `${what}: the whole send failed because ${badText} ${bad.length === 1 ? 'was' : 'were'} refused; ${affected} valid recipient${affected === 1 ? '' : 's'} never got it`

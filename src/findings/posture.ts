@@ -599,6 +599,9 @@ export async function resolveHosts(set: PostureTargetSet, options: PostureOption
   }
   const resolver = r;
   for (const host of set.hosts) {
+    // A single-label name (`mx1`, syslog's short host) would go through the resolver's search
+    // domains and may name another machine: only fully qualified names are looked up.
+    if (!host.includes('.')) continue;
     const [v4, v6] = await Promise.all([lookup(() => resolver.resolve4(host)), lookup(() => resolver.resolve6(host))]);
     for (const ip of [...(v4.ok ? v4.value : []), ...(v6.ok ? v6.value : [])]) {
       if (!set.evidence.has(ip)) {

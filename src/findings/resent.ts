@@ -12,7 +12,12 @@
 import { createHash } from 'node:crypto';
 import type { Observation } from '../correlate/messages.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
+import { detach } from '../model/detach.js';
 import type { EvidenceLine, Finding } from './types.js';
+
+function isLoopback(ip: string | null): boolean {
+  return ip !== null && (ip.startsWith('127.') || ip === '::1');
+}
 
 export interface ResentOptions {
   /** Queue keys remembered with their Message-ID (default 100,000). */
@@ -65,11 +70,12 @@ export class ResentDetector {
   /** Every decoded record (the pipeline's tap): the Message-IDs of queue keys. */
   record(o: Observation): void {
     const r = o.record;
-    if (r.kind === 'postfix.cleanup.message_id' && r.messageId !== '') this.messageIdOfKey.set(keyOf(o.envelope.host, r.queueId), r.messageId);
-    else if (r.kind === 'exim.arrival' && r.messageId !== null) this.messageIdOfKey.set(keyOf(o.envelope.host, r.id), r.messageId);
+    // Copies (detach): the tables outlive the lines by far.
+    if (r.kind === 'postfix.cleanup.message_id' && r.messageId !== '') this.messageIdOfKey.set(detach(keyOf(o.envelope.host, r.queueId)), detach(r.messageId));
+    else if (r.kind === 'exim.arrival' && r.messageId !== null) this.messageIdOfKey.set(detach(keyOf(o.envelope.host, r.id)), detach(r.messageId));
     else if (r.kind === 'exchange.tracking' && r.messageId !== null) {
       const id = r.networkMessageId ?? r.internalMessageId;
-      if (id !== null) this.messageIdOfKey.set(keyOf(null, id), r.messageId);
+      if (id !== null) this.messageIdOfKey.set(detach(keyOf(null, id)), detach(r.messageId));
     }
   }
 
@@ -78,18 +84,20 @@ export class ResentDetector {
     if (e.messageId === null || e.direction === 'inbound' || e.code === null || e.code < 500) return;
     if (this.refused.get(e.messageId) !== undefined) return;
     const by = e.remote?.name ?? e.relay ?? (e.direction === 'submission' ? 'its relay' : 'unknown');
-    this.refused.set(e.messageId, {
+    this.refused.set(detach(e.messageId), {
       path: e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`,
       timeMs: e.time === null ? null : Date.parse(e.time),
       code: e.code,
       recipient: e.recipient,
-      example: { file: e.source.file, line: e.source.line, time: e.time, text: e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply },
+      example: { file: e.source.file, line: e.source.line, time: e.time, text: detach(e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply) },
     });
   }
 
   /** A delivery attempt: `sent` ones are the other side of the join. */
   attempt(a: DeliveryAttempt): void {
     if (a.status !== 'sent') return;
+    // A hand-off to a content filter or a local relay on loopback is a hop of the same path, not another one.
+    if (isLoopback(a.remoteIp) || a.remoteHost === 'localhost' || a.remoteHost === null && a.remoteIp === null) return;
     const messageId = this.messageIdOfKey.get(keyOf(a.mtaHost, a.messageKey));
     if (messageId === undefined) return;
     const list = this.delivered.get(messageId) ?? [];
@@ -104,7 +112,8 @@ export class ResentDetector {
       // elsewhere is not a re-send); any recipient when the refusal named none (a DATA refusal).
       const rcpt = refusal.recipient?.toLowerCase() ?? null;
       const later = (this.delivered.get(messageId) ?? []).filter(
-        (d) => d.path !== refusal.path && (rcpt === null || d.recipient.toLowerCase() === rcpt) && (refusal.timeMs === null || d.timeMs === null || d.timeMs >= refusal.timeMs),
+        // Strictly later: a relay chain's hops in the same second as the refusal are not a re-send.
+        (d) => d.path !== refusal.path && (rcpt === null || d.recipient.toLowerCase() === rcpt) && refusal.timeMs !== null && d.timeMs !== null && d.timeMs > refusal.timeMs,
       );
       if (later.length === 0) continue;
       const first = later[0]!;
@@ -112,7 +121,7 @@ export class ResentDetector {
         id: `resent_other_path:${createHash('sha256').update(messageId).digest('hex').slice(0, 12)}`,
         kind: 'resent_other_path',
         severity: 'low',
-        title: `Message <${messageId}> refused by ${refusal.path} (${refusal.code ?? '5xx'}) was delivered later through ${first.path}`,
+        title: `Message <${messageId.length > 80 ? `${messageId.slice(0, 79)}…` : messageId}> refused by ${refusal.path} (${refusal.code ?? '5xx'}) was delivered later through ${first.path}`,
         subject: { messageId, refusedPath: refusal.path, deliveredPath: first.path, recipient: refusal.recipient },
         counts: {
           deliveries: later.length,

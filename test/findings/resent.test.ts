@@ -76,6 +76,9 @@ describe('resent through another path', () => {
       [{ code: 450 }, {}],
       // Another recipient of the same message delivered elsewhere: not a re-send of the refused one.
       [{}, { recipient: 'dave@example.net' }],
+      // A content filter's hand-off on loopback, and a hop in the same instant as the refusal.
+      [{}, { remoteHost: null, remoteIp: '127.0.0.1' }],
+      [{}, { timeMs: Date.parse('2024-11-03T08:12:55Z') }],
     ];
     for (const [e, a] of cases) {
       const d = new ResentDetector();

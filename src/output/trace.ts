@@ -17,7 +17,16 @@ export function renderTrace(t: TraceResult, options: { raw?: boolean } = {}): st
   if (t.notFollowed > 0) out.push(`  (${t.notFollowed} more line(s) matched messages past --limit: narrow the query, --since/--until, or raise --limit)`);
   for (const m of t.messages) {
     out.push('');
-    const keys = m.keys.map((k) => k.replace(/^line\|.*$/, 'a refusal before queueing').replace(/\|/g, ' ').replace(/ {2,}/g, ' ').trim());
+    // Keys as words: a NOQUEUE refusal has none; a Postfix queue ID's generation shows only when reused.
+    const keys = m.keys.map((k) =>
+      k
+        .replace(/^line\|.*$/, 'a refusal before queueing')
+        .replace(/#0$/, '')
+        .replace(/#\d+$/, ' (a reused queue ID)')
+        .replace(/\|/g, ' ')
+        .replace(/ {2,}/g, ' ')
+        .trim(),
+    );
     out.push(`Message ${m.messageId === null ? '(no Message-ID logged)' : `<${m.messageId}>`}  ${[...new Set(keys)].join(', ')}`);
     const eventsAt = new Map<string, typeof m.events>();
     for (const e of m.events) {

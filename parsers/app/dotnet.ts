@@ -11,7 +11,7 @@
  * joined with `\n`); its properties ErrorCode, StatusCode and Mailbox say the rest when logged.
  */
 import type { AppRecipientError, HostRef, Reply, Stage } from '../../src/model/records.js';
-import { addressesIn, addressOfReply, bareMessageId, replyCode, replyOf, str } from './reply.js';
+import { addressesIn, addressOfReply, bareMessageId, RECORD_TIMESTAMP, REPLY_LINE_START, replyCode, replyOf, str } from './reply.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
 
 interface StatusText {
@@ -130,8 +130,6 @@ const MAILKIT_METHODS: readonly [string, Stage][] = [
 
 const SERVER_RESPONSE = 'The server response was: ';
 const FRAME = /^at [\w$.<>`+[\],-]+\(/;
-const REPLY_LINE = /^([2-5]\d\d)(?:[ -]|$)/;
-const TIMESTAMP = /^(?:\d{4}-\d\d-\d\d[ T]|\d\d:\d\d:\d\d)/;
 const CODE_COLON = /^([2-5]\d\d): /;
 /** MailKit messages wrap over the reply's lines: a handful; 40 bounds a runaway unit. */
 const MAX_WRAP = 40;
@@ -169,7 +167,7 @@ function headersIn(line: string, li: number): Header[] {
 
 function endsWrap(line: string): boolean {
   const t = line.trim();
-  if (t === '' || FRAME.test(t) || t.startsWith('---') || TIMESTAMP.test(t)) return true;
+  if (t === '' || FRAME.test(t) || t.startsWith('---') || RECORD_TIMESTAMP.test(t)) return true;
   if (t.startsWith('C: ') || t.startsWith('S: ')) return true;
   if (['ErrorCode', 'StatusCode', 'Mailbox', 'FailedRecipient', 'HResult', 'Source', 'StackTrace'].some((p) => t.startsWith(p))) return true;
   return t.includes('Exception:');
@@ -506,7 +504,7 @@ function protocolLog(lines: string[]): Parsed | null {
     if (!t.startsWith('S: ')) continue;
     inBdat = false;
     const p = t.slice(3);
-    if (REPLY_LINE.exec(p) === null) continue;
+    if (REPLY_LINE_START.exec(p) === null) continue;
     replyLines.push(p);
     if (p.charAt(3) === '-') continue;
     const reply = replyOf(replyLines.join('\n'));

@@ -24,7 +24,7 @@ import { javaParser } from './java.js';
 import { nodemailerParser } from './nodemailer.js';
 import { phpParser } from './php.js';
 import { pythonParser } from './python.js';
-import { addressesIn, bareMessageId } from './reply.js';
+import { addressesIn, bareMessageId, relayFromFields } from './reply.js';
 import { rubyParser } from './ruby.js';
 import type { AppUnit, EcosystemParser } from './types.js';
 
@@ -285,17 +285,8 @@ function fillFromFields(r: AppErrorRecord, fields: Readonly<Record<string, unkno
       }
     }
   }
-  if (r.relay === null) {
-    for (const k of ['smtpHost', 'smtp_host', 'relay', 'relayHost', 'mailHost', 'mail_host', 'smtpServer', 'transport']) {
-      const v = fields[k];
-      // `transport` names a host only when it looks like one (`smtp.esp.example`, not `smtp`).
-      if (typeof v === 'string' && v !== '' && (k !== 'transport' || (v.includes('.') && !v.includes(' ')))) {
-        const port = fields['smtpPort'] ?? fields['smtp_port'] ?? fields['port'];
-        r.relay = { name: v, ip: null, port: typeof port === 'number' ? port : null };
-        break;
-      }
-    }
-  }
+  // `transport` names a host only when it looks like one (`smtp.esp.example`, not `smtp`).
+  r.relay ??= relayFromFields(fields, ['smtpHost', 'smtp_host', 'relay', 'relayHost', 'mailHost', 'mail_host', 'smtpServer', 'transport'], ['smtpPort', 'smtp_port', 'port'], (k, v) => k !== 'transport' || (v.includes('.') && !v.includes(' ')));
 }
 
 export function decodeUnit(text: string): Decoded {

@@ -21,7 +21,7 @@
  * toString(), `; message exceptions (N) are:` then `Failed message N: ...`.
  */
 import type { AppRecipientError, HostRef, Reply, Stage } from '../../src/model/records.js';
-import { addressesIn, addressOfReply, bareMessageId, replyOf, startsWithReply, str } from './reply.js';
+import { addressesIn, addressOfReply, bareMessageId, RECORD_TIMESTAMP, REPLY_LINE_START, replyOf, startsWithReply, str } from './reply.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
 
 type Role = 'address' | 'sender' | 'send' | 'wrapper' | 'auth' | 'messaging' | 'spring' | 'other';
@@ -59,10 +59,6 @@ const FRAME_STAGES: ReadonlyMap<string, Stage> = new Map<string, Stage>([
 
 /** `at com.sun.mail.smtp.SMTPTransport.rcptTo(SMTPTransport.java:2076)`, also `java.base/...` frames. */
 const FRAME = /^at [\w$.<>/-]+\(/;
-/** A reply line of the debug transcript. */
-const REPLY_LINE = /^([2-5]\d\d)(?:[ -]|$)/;
-/** A new log record's timestamp (logback's `2024-03-14 09:12:05.123`, `09:12:05.123`). */
-const TIMESTAMP = /^(?:\d{4}-\d\d-\d\d[ T]|\d\d:\d\d:\d\d)/;
 const DATA_WORD = /\bDATA\b/;
 
 /**
@@ -116,7 +112,7 @@ function endsWrap(line: string): boolean {
   if (t === '' || t.startsWith(';') || t.startsWith('---')) return true;
   if (FRAME.test(t) || (t.startsWith('...') && (t.endsWith('more') || t.endsWith('common frames omitted')))) return true;
   if (t.startsWith('nested exception is') || t.startsWith('Caused by:') || t.startsWith('Suppressed:')) return true;
-  if (t.startsWith('Failed message') || t.startsWith('DEBUG') || TIMESTAMP.test(t)) return true;
+  if (t.startsWith('Failed message') || t.startsWith('DEBUG') || RECORD_TIMESTAMP.test(t)) return true;
   if (COMMANDS.some((c) => t.startsWith(c))) return true;
   return headersIn(t).length > 0;
 }
@@ -293,7 +289,7 @@ function scan(text: string): Scan {
       }
       continue;
     }
-    const rl = REPLY_LINE.exec(t);
+    const rl = REPLY_LINE_START.exec(t);
     if (rl !== null && (inTranscript || rl[1] === '220')) {
       inTranscript = true;
       replyLines.push(t);

@@ -13,8 +13,8 @@
  * the server's reply as received, continuation lines of a multi-line reply joined with `\n`
  * (checked against Nodemailer 10 and smtp-server by a throwaway script, see the tests' shapes).
  */
-import type { AppRecipientError, HostRef, Reply, Stage } from '../../src/model/records.js';
-import { addressesIn, bareMessageId, replyCode, replyOf, stageOf, startsWithReply } from './reply.js';
+import type { AppRecipientError, Reply, Stage } from '../../src/model/records.js';
+import { addressesIn, bareMessageId, relayFromFields, replyCode, replyOf, stageOf, startsWithReply } from './reply.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
 
 type Props = Record<string, unknown>;
@@ -86,7 +86,6 @@ const NAME_STAGE: Readonly<Record<string, Stage>> = {
 /** A reply at this position: three digits, then a space or `-`. */
 const REPLY_AT = /[2-5]\d\d[ -]/y;
 const REPLY_CONT = /^[2-5]\d\d-/;
-const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
 export const nodemailerParser: EcosystemParser = {
   ecosystem: 'nodemailer',
@@ -140,7 +139,7 @@ function parseUnit(unit: AppUnit): AppErrorFields | null {
   const command = pstr('command');
   const messageId = bareMessageId(prop('messageId')) ?? sendErrorMessageId(text);
   const sender = senderOf(fields, scan);
-  const relay = relayOf(fields);
+  const relay = relayFromFields(fields, ['host'], ['port']);
 
   // A send that went out, with some recipients refused: the info object.
   const isInfo = tpl === null && entries.length > 0 && (reply === null || (reply.code !== null && reply.code < 300) || (accepted.length > 0 && code === null));
@@ -337,14 +336,6 @@ function senderOf(fields: Readonly<Record<string, unknown>> | null, scan: Scan):
 }
 
 /** The SMTP server, when the application logged `host` (and `port`) next to the error. */
-function relayOf(fields: Readonly<Record<string, unknown>> | null): HostRef | null {
-  const host = fields?.['host'];
-  if (typeof host !== 'string' || host === '') return null;
-  const port = fields?.['port'];
-  const p = typeof port === 'number' && Number.isInteger(port) ? port : typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : null;
-  const ip = IPV4.test(host) || host.includes(':');
-  return { name: ip ? null : host, ip: ip ? host : null, port: p };
-}
 
 function lineEnd(s: string, from: number): number {
   const e = s.indexOf('\n', from);

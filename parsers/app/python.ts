@@ -26,7 +26,7 @@
  */
 import type { AppRecipientError, Reply, Stage } from '../../src/model/records.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
-import { addressesIn, bareMessageId, bracketedAddresses, replyCode, replyOf, str } from './reply.js';
+import { addressesIn, bareMessageId, bracketedAddresses, relayFromFields, replyCode, replyOf, str } from './reply.js';
 
 /** smtplib's exception classes that carry a reply, and the SMTP stage their class alone implies. */
 const REPLY_CLASSES: ReadonlyMap<string, Stage | null> = new Map<string, Stage | null>([
@@ -141,7 +141,7 @@ function parsePython(unit: AppUnit): AppErrorFields | null {
     accepted: [],
     sender,
     messageId: bareMessageId(str(unit.fields, 'message_id', 'messageId', 'message-id', 'Message-ID', 'msgid')),
-    relay: relayOf(unit.fields),
+    relay: relayFromFields(unit.fields, ['smtp_host', 'email_host', 'mail_host', 'relay_host', 'relay'], ['smtp_port', 'email_port', 'mail_port']),
   };
 }
 
@@ -552,11 +552,3 @@ function stageOf(found: Found, frames: string[], reply: Reply): Stage {
 }
 
 
-function relayOf(fields: AppUnit['fields']): AppErrorFields['relay'] {
-  const name = str(fields, 'smtp_host', 'email_host', 'mail_host', 'relay_host', 'relay');
-  if (name === null) return null;
-  const p = fields?.['smtp_port'] ?? fields?.['email_port'] ?? fields?.['mail_port'];
-  const port = typeof p === 'number' ? p : typeof p === 'string' && /^\d{1,5}$/.test(p) ? Number(p) : null;
-  const ip = /^\d{1,3}(?:\.\d{1,3}){3}$/.test(name) || name.includes(':') ? name : null;
-  return { name: ip === null ? name : null, ip, port };
-}

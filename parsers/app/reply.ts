@@ -2,8 +2,14 @@
  * Helpers every ecosystem parser needs: SMTP replies as applications print them (multi-line replies
  * joined with CRLF, `\r\n` escapes, Python bytes literals), addresses, commands.
  */
-import type { Reply, Stage } from '../../src/model/records.js';
+import type { HostRef, Reply, Stage } from '../../src/model/records.js';
 import { parseReply, stageFromCommand } from '../postfix/common.js';
+
+/** A reply line of a transcript or a wrapped reply: its code, then a space, a dash or the end. */
+export const REPLY_LINE_START = /^([2-5]\d\d)(?:[ -]|$)/;
+
+/** A new log record's timestamp in a trace (`2024-03-14 09:12:05.123`, `09:12:05.123`). */
+export const RECORD_TIMESTAMP = /^(?:\d{4}-\d\d-\d\d[ T]|\d\d:\d\d:\d\d)/;
 
 /** `550-5.1.1 first line` / `550 5.1.1 last line`: the code and separator of one reply line. */
 const REPLY_LINE = /^([2-5]\d\d)([ -])/;
@@ -126,4 +132,29 @@ export function addressOfReply(text: string): string | null {
 /** The addresses of a reply written in angle brackets (`<bob@example.org>`), in order. */
 export function bracketedAddresses(text: string): string[] {
   return addressesIn(text).filter((a) => text.includes(`<${a}>`));
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * The SMTP server an app logged beside its error, from the first of `hostKeys` that holds a string
+ * (`accept` may refuse a value) and the first of `portKeys` that holds a port; an IP address goes
+ * to `ip`, a name to `name`.
+ */
+export function relayFromFields(
+  fields: Readonly<Record<string, unknown>> | null,
+  hostKeys: readonly string[],
+  portKeys: readonly string[],
+  accept: (key: string, value: string) => boolean = () => true,
+): HostRef | null {
+  if (fields === null) return null;
+  for (const k of hostKeys) {
+    const v = fields[k];
+    if (typeof v !== 'string' || v === '' || !accept(k, v)) continue;
+    const p = portKeys.map((pk) => fields[pk]).find((x) => x !== undefined && x !== null);
+    const port = typeof p === 'number' && Number.isInteger(p) ? p : typeof p === 'string' && /^\d{1,5}$/.test(p) ? Number(p) : null;
+    const ip = IPV4.test(v) || v.includes(':');
+    return { name: ip ? null : v, ip: ip ? v : null, port };
+  }
+  return null;
 }

@@ -24,7 +24,7 @@
  */
 import type { AppRecipientError, Reply, Stage } from '../../src/model/records.js';
 import type { AppErrorFields, AppUnit, EcosystemParser } from './types.js';
-import { addressesIn, bareMessageId, bracketedAddresses, replyOf, startsWithReply, str } from './reply.js';
+import { addressesIn, bareMessageId, bracketedAddresses, relayFromFields, replyOf, startsWithReply, str } from './reply.js';
 
 /** Net::SMTP's error classes (net-smtp 0.5, and the stdlib net/smtp before it). */
 const CLASSES = new Set([
@@ -138,7 +138,7 @@ function parseRuby(unit: AppUnit): AppErrorFields | null {
     accepted: [],
     sender,
     messageId: bareMessageId(str(unit.fields, 'message_id', 'messageId', 'message-id', 'Message-ID')),
-    relay: relayOf(unit.fields),
+    relay: relayFromFields(unit.fields, ['smtp_host', 'smtp_address', 'mail_host', 'relay_host', 'relay'], ['smtp_port', 'mail_port']),
   };
 }
 
@@ -348,11 +348,3 @@ function netSmtpMethod(line: string): string | null {
 }
 
 
-function relayOf(fields: AppUnit['fields']): AppErrorFields['relay'] {
-  const name = str(fields, 'smtp_host', 'smtp_address', 'mail_host', 'relay_host', 'relay');
-  if (name === null) return null;
-  const p = fields?.['smtp_port'] ?? fields?.['mail_port'];
-  const port = typeof p === 'number' ? p : typeof p === 'string' && /^\d{1,5}$/.test(p) ? Number(p) : null;
-  const ip = /^\d{1,3}(?:\.\d{1,3}){3}$/.test(name) || name.includes(':') ? name : null;
-  return { name: ip === null ? name : null, ip, port };
-}

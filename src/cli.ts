@@ -16,7 +16,6 @@ import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { FindingsBuilder } from './findings/builder.js';
 import { ResentDetector } from './findings/resent.js';
-import type { Observation } from './correlate/messages.js';
 import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
 import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
@@ -216,7 +215,6 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       shouldStop: () => out.closed,
       interrupted: () => control?.stop === true,
       ...(progress === null ? {} : { progress: (p: { path: string; bytes: number; lines: number }) => progress.update(p) }),
-      tap: (o) => resent.record(o),
     },
     {
       event(e) {
@@ -351,7 +349,6 @@ async function tailCommand(args: TailArgs, io: CliIo, control: LiveControl, log:
         if (!args.quiet || m.includes('cannot')) log.warn(m);
       },
       control,
-      ...(live === null ? {} : { tap: (o: Observation) => live.resent.record(o) }),
     },
     {
       event(e) {

@@ -360,7 +360,10 @@ export class Pipeline {
       } else {
         this.handle(ch, line, identity);
       }
-      if (this.queue.length > 0) await this.drain();
+      if (this.queue.length > 0) {
+        const p = this.drain();
+        if (p !== undefined) await p;
+      }
       if (stop !== undefined && stop()) this.stopped = true;
       if (this.options.interrupted?.() === true) {
         this.interrupted = true;
@@ -422,7 +425,10 @@ export class Pipeline {
   private async replaySample(ch: Channel): Promise<void> {
     for (const s of ch.sample.splice(0)) {
       this.handle(ch, s.line, s.identity);
-      if (this.queue.length > 0) await this.drain();
+      if (this.queue.length > 0) {
+        const p = this.drain();
+        if (p !== undefined) await p;
+      }
     }
   }
 
@@ -524,9 +530,16 @@ export class Pipeline {
     ch.correlator!.push(o);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const item = this.queue.shift()!;
+  /**
+   * Hands the queued items to the consumer in order. Synchronous while the consumer is (it returns
+   * a promise only when its output applies backpressure): the per-line path awaits nothing unless
+   * it has to, since an await per line costs a microtask turn on every record.
+   */
+  private drain(): Promise<void> | undefined {
+    const queue = this.queue;
+    let i = 0;
+    while (i < queue.length) {
+      const item = queue[i++]!;
       let p: void | Promise<void>;
       if (item.kind === 'event') {
         this.eventsEmitted++;
@@ -536,8 +549,13 @@ export class Pipeline {
       } else {
         p = this.consumer.attempt?.(item.a, item.from);
       }
-      if (p !== undefined) await p;
+      if (p !== undefined) {
+        queue.splice(0, i);
+        return p.then(() => this.drain());
+      }
     }
+    queue.length = 0;
+    return undefined;
   }
 
   private finishSummary(ch: Channel): void {

@@ -48,8 +48,27 @@ function fractionMs(fraction: string | undefined): number {
   return Math.floor(Number((fraction + '00').slice(0, 3)));
 }
 
+/**
+ * The last timestamp parsed, by its exact text: consecutive lines of a log mostly share their
+ * second, so a line that starts with the same text gets the same (never mutated) result without a
+ * regex. The text ends at the separator the patterns require, so a line starting with it parses to
+ * the same time and length.
+ */
+let lastText = '';
+let lastResult: { time: LogTime; length: number } | null = null;
+
 /** Parses the timestamp at the start of `s`; returns it and the length consumed (0 when none). */
 export function parseTimestamp(s: string): { time: LogTime; length: number } | null {
+  if (lastResult !== null && s.startsWith(lastText)) return lastResult;
+  const r = parseTimestampText(s);
+  if (r !== null) {
+    lastText = s.slice(0, r.length);
+    lastResult = r;
+  }
+  return r;
+}
+
+function parseTimestampText(s: string): { time: LogTime; length: number } | null {
   const first = s.charCodeAt(0);
   if (first >= 48 && first <= 57) {
     const m = ISO_TIME.exec(s);

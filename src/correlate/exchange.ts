@@ -120,6 +120,7 @@ export class ExchangeCorrelator extends TableCorrelator {
       remoteIp: remote?.ip ?? null,
       sender: m.sender,
       clientIp: m.client?.ip ?? null,
+      messageId: m.messageId,
     });
     if (status !== 'bounced') return;
     let code = reply.code;

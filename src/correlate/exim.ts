@@ -107,6 +107,7 @@ export class EximCorrelator extends TableCorrelator {
       remoteIp: r.host?.ip ?? null,
       sender: m.sender,
       clientIp: m.client?.ip ?? null,
+      messageId: m.messageId,
     });
     if (r.kind === 'exim.delivery') return;
 

@@ -106,6 +106,7 @@ export class PostfixCorrelator extends TableCorrelator {
       remoteIp: remote?.ip ?? null,
       sender: m.sender,
       clientIp: (m.originClient ?? m.client)?.ip ?? null,
+      messageId: m.messageId,
     });
     if (NOT_REFUSED.has(r.status)) return;
 

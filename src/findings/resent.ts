@@ -3,14 +3,12 @@
  * server, or an app's relay refusing its submission) that a later delivery attempt in the inputs
  * delivered through another path (another MTA, another relay or next hop).
  *
- * The Message-ID is the join: refusal events carry it; delivery attempts carry the queue key of
- * their MTA, so the records that name a queue key's Message-ID (Postfix cleanup's `message-id=`,
- * Exim's `<=` arrival `id=`, Exchange rows) are read from the pipeline's tap. Every table is
- * bounded (oldest out), so memory does not grow with the log: a join whose two sides are further
- * apart than the tables hold is not found.
+ * The Message-ID is the join: refusal events carry it, and so do delivery attempts (their MTA's
+ * correlator knows the message's Message-ID: Postfix cleanup's `message-id=`, Exim's `<=` arrival
+ * `id=`, Exchange tracking rows). Every table is bounded (oldest out), so memory does not grow with
+ * the log: a join whose two sides are further apart than the tables hold is not found.
  */
 import { createHash } from 'node:crypto';
-import type { Observation } from '../correlate/messages.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import { detach } from '../model/detach.js';
 import type { EvidenceLine, Finding } from './types.js';
@@ -20,8 +18,6 @@ function isLoopback(ip: string | null): boolean {
 }
 
 export interface ResentOptions {
-  /** Queue keys remembered with their Message-ID (default 100,000). */
-  maxKeys?: number;
   /** Refused Message-IDs and delivered Message-IDs remembered (default 50,000 each). */
   maxMessages?: number;
 }
@@ -54,29 +50,34 @@ class Fifo<V> {
   }
 }
 
-const keyOf = (host: string | null, id: string) => `${host ?? ''}|${id}`;
+/** Paths (`host via relay`) kept once each: a relay's deliveries share a handful of them. */
+const MAX_PATHS = 10_000;
 
 export class ResentDetector {
-  private readonly messageIdOfKey: Fifo<string>;
   private readonly refused: Fifo<Refusal>;
   private readonly delivered: Fifo<Delivery[]>;
+  private readonly paths = new Map<string, Map<string, string>>();
 
   constructor(options: ResentOptions = {}) {
-    this.messageIdOfKey = new Fifo(options.maxKeys ?? 100_000);
     this.refused = new Fifo(options.maxMessages ?? 50_000);
     this.delivered = new Fifo(options.maxMessages ?? 50_000);
   }
 
-  /** Every decoded record (the pipeline's tap): the Message-IDs of queue keys. */
-  record(o: Observation): void {
-    const r = o.record;
-    // Copies (detach): the tables outlive the lines by far.
-    if (r.kind === 'postfix.cleanup.message_id' && r.messageId !== '') this.messageIdOfKey.set(detach(keyOf(o.envelope.host, r.queueId)), detach(r.messageId));
-    else if (r.kind === 'exim.arrival' && r.messageId !== null) this.messageIdOfKey.set(detach(keyOf(o.envelope.host, r.id)), detach(r.messageId));
-    else if (r.kind === 'exchange.tracking' && r.messageId !== null) {
-      const id = r.networkMessageId ?? r.internalMessageId;
-      if (id !== null) this.messageIdOfKey.set(detach(keyOf(null, id)), detach(r.messageId));
+  /** `host via relay`, one copy per distinct pair (not a new string per delivery). */
+  private pathOf(host: string, via: string): string {
+    let byVia = this.paths.get(host);
+    if (byVia === undefined) {
+      if (this.paths.size >= MAX_PATHS) this.paths.clear();
+      byVia = new Map();
+      this.paths.set(detach(host), byVia);
     }
+    let path = byVia.get(via);
+    if (path === undefined) {
+      if (byVia.size >= MAX_PATHS) byVia.clear();
+      path = detach(`${host} via ${via}`);
+      byVia.set(detach(via), path);
+    }
+    return path;
   }
 
   /** A refusal: 5xx events of messages with a Message-ID (outbound, or an app's submission). */
@@ -98,11 +99,13 @@ export class ResentDetector {
     if (a.status !== 'sent') return;
     // A hand-off to a content filter or a local relay on loopback is a hop of the same path, not another one.
     if (isLoopback(a.remoteIp) || a.remoteHost === 'localhost' || a.remoteHost === null && a.remoteIp === null) return;
-    const messageId = this.messageIdOfKey.get(keyOf(a.mtaHost, a.messageKey));
-    if (messageId === undefined) return;
-    const list = this.delivered.get(messageId) ?? [];
-    if (list.length < 20) list.push({ path: `${a.mtaHost ?? '?'} via ${a.remoteHost ?? a.remoteIp ?? 'local'}`, timeMs: a.timeMs, recipient: a.recipient });
-    this.delivered.set(messageId, list);
+    const messageId = a.messageId;
+    if (messageId === undefined || messageId === null || messageId === '') return;
+    // Copies (detach): the table outlives the lines by far.
+    let list = this.delivered.get(messageId);
+    if (list === undefined) list = [];
+    if (list.length < 20) list.push({ path: this.pathOf(a.mtaHost ?? '?', a.remoteHost ?? a.remoteIp ?? 'local'), timeMs: a.timeMs, recipient: detach(a.recipient) });
+    this.delivered.set(detach(messageId), list);
   }
 
   build(): Finding[] {

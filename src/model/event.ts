@@ -178,4 +178,9 @@ export interface DeliveryAttempt {
   remoteIp: string | null;
   sender: string | null;
   clientIp: string | null;
+  /**
+   * The Message-ID of the attempt's message when its MTA logged one (the re-send finding joins on
+   * it). Internal: not written to attempt records, whose shape `aggregate` reads back.
+   */
+  messageId?: string | null;
 }

@@ -118,6 +118,8 @@ export interface OnsetOptions {
 
 interface Unit extends AttributedUnit {
   key: string;
+  /** keyHash(key), for the decided set. */
+  hash: number;
   domain: string;
   provider: string;
   subtype: SubtypeId | null;
@@ -257,6 +259,20 @@ export class OnsetEngine {
     return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, domainDetectors: this.domainDetectors, detectors };
   }
 
+  /** The provider of a relay host x recipient domain, remembered (a few thousand pairs; pure). */
+  private readonly providerCache = new Map<string, string>();
+
+  private providerOf(remoteHost: string | null, domain: string): string {
+    const k = remoteHost === null ? domain : `${domain}\n${remoteHost}`;
+    let p = this.providerCache.get(k);
+    if (p === undefined) {
+      p = detectProvider({ direction: 'outbound', remoteHost, text: '', recipientDomain: domain }).provider;
+      if (this.providerCache.size >= 10_000) this.providerCache.clear();
+      this.providerCache.set(detach(k), p);
+    }
+    return p;
+  }
+
   /** One delivery attempt (outbound). Attempts without a time cannot be placed and are ignored. */
   attempt(a: DeliveryAttempt): void {
     if (a.timeMs === null || a.recipientDomain === null) return;
@@ -265,9 +281,9 @@ export class OnsetEngine {
     let subtype: SubtypeId | null = null;
     // The unit's provider comes from the host and the recipient domain only, never from reply text,
     // so a domain's successes and failures land in the same provider series.
-    const provider = this.pending.has(key)
-      ? null
-      : detectProvider({ direction: 'outbound', remoteHost: a.remoteHost, text: '', recipientDomain: a.recipientDomain }).provider;
+    const u = this.pending.get(key);
+    let hash = 0;
+    const provider = u !== undefined ? null : this.providerOf(a.remoteHost, a.recipientDomain);
     if (failed) {
       const c = classify({
         reply: a.reply ?? '',
@@ -280,16 +296,16 @@ export class OnsetEngine {
       });
       subtype = c.subtype;
     }
-    const u = this.pending.get(key);
     if (u !== undefined) {
       if (subtype !== null && u.subtype === null && a.timeMs - u.t <= this.unitWindowMs) {
         u.subtype = subtype;
         u.failed = true;
         u.recipient = detach(a.recipient);
       }
-    } else if (!this.decided.has(keyHash(key))) {
+    } else if (!this.decided.has((hash = keyHash(key)))) {
       this.pending.set(key, {
         key,
+        hash,
         t: a.timeMs,
         failed: subtype !== null,
         subtype,
@@ -438,7 +454,7 @@ export class OnsetEngine {
     ready.sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
     for (const u of ready) {
       this.pending.delete(u.key);
-      this.decided.add(keyHash(u.key));
+      this.decided.add(u.hash);
       this.unit(u);
     }
   }
@@ -499,7 +515,10 @@ export class OnsetEngine {
   private unit(u: Unit): void {
     const minute = Math.floor(u.t / 60_000);
     if (minute > this.lastWatchMinute) {
-      if (this.lastWatchMinute >= 0) this.watchAttributes(u.t, minute);
+      if (this.lastWatchMinute >= 0) {
+        this.foldWatchBucket();
+        this.watchAttributes(u.t, minute);
+      }
       this.lastWatchMinute = minute;
       this.watchBuckets.push({ minute, n: 0, recent: true, counts: new Map(WATCHED.map((a) => [a, new Map()])) });
       this.trimWatch(minute);
@@ -519,7 +538,6 @@ export class OnsetEngine {
         if (c === undefined) m.set(v, { n: 1, first: u.t });
         else c.n++;
       } else c.n++;
-      addCount(this.watchRecent.get(a)!, v, 1);
     }
     this.onUnit?.({ t: u.t, domain: u.domain, provider: u.provider, subtype: u.subtype });
     this.stats.units++;
@@ -641,6 +659,20 @@ export class OnsetEngine {
           addCount(this.watchPrior.get(a)!, v, c.n);
         }
       }
+    }
+  }
+
+  /**
+   * Adds the minute that just ended to the recent sums (once per minute, not per unit: the sums are
+   * read only when a minute ends). Values enter the sums in the order the minute first saw them,
+   * as they would unit by unit.
+   */
+  private foldWatchBucket(): void {
+    const b = this.watchBuckets[this.watchBuckets.length - 1];
+    if (b === undefined) return;
+    for (const a of WATCHED) {
+      const into = this.watchRecent.get(a)!;
+      for (const [v, c] of b.counts.get(a)!) addCount(into, v, c.n);
     }
   }
 

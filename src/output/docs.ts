@@ -49,7 +49,9 @@ export class DocWriter {
     return this.shape === 'records' ? `${JSON.stringify(x)}\n` : this.line(onsetToEcs(x));
   }
 
-  attempt(a: DeliveryAttempt, from: { format: Format; path: string }): string {
+  attempt(attempt: DeliveryAttempt, from: { format: Format; path: string }): string {
+    // The Message-ID rides along for the re-send finding only: attempt records keep their shape.
+    const { messageId: _internal, ...a } = attempt;
     const x = this.redactor === null ? a : this.redactor.attempt(a);
     return this.shape === 'records' ? `${JSON.stringify({ type: 'attempt', format: from.format, file: from.path, ...x })}\n` : this.line(attemptToEcs(x, from.format, from.path));
   }

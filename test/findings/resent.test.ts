@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Observation } from '../../src/correlate/messages.js';
 import { ResentDetector } from '../../src/findings/resent.js';
 import type { DeliveryAttempt, RejectionEvent } from '../../src/model/event.js';
-
-const obs = (host: string, queueId: string, messageId: string): Observation =>
-  ({
-    record: { kind: 'postfix.cleanup.message_id', queueId, messageId },
-    envelope: { time: { kind: 'none' }, host, program: 'postfix/cleanup', pid: 1, container: null, message: '' },
-    daemon: 'cleanup',
-    timeMs: null,
-    yearSource: 'none',
-    source: { format: 'postfix', file: 'relay.log', line: 1, offset: 0, identity: 'r' },
-    raw: '',
-  }) as Observation;
 
 const refusal = (over: Partial<RejectionEvent>): RejectionEvent =>
   ({
@@ -45,6 +33,7 @@ const sent = (over: Partial<DeliveryAttempt>): DeliveryAttempt => ({
   remoteIp: '198.51.100.25',
   sender: 'orders@example.com',
   clientIp: null,
+  messageId: 'm1@app.example.com',
   ...over,
 });
 
@@ -52,7 +41,7 @@ describe('resent through another path', () => {
   it("finds an app's refused message delivered later by our relay, in either order of the inputs", () => {
     for (const order of ['refusal first', 'delivery first']) {
       const d = new ResentDetector();
-      const steps = [() => d.event(refusal({})), () => (d.record(obs('mx1', 'ABC123', 'm1@app.example.com')), d.attempt(sent({})))];
+      const steps = [() => d.event(refusal({})), () => d.attempt(sent({}))];
       if (order === 'delivery first') steps.reverse();
       for (const s of steps) s();
       const [f, ...rest] = d.build();
@@ -79,23 +68,40 @@ describe('resent through another path', () => {
       // A content filter's hand-off on loopback, and a hop in the same instant as the refusal.
       [{}, { remoteHost: null, remoteIp: '127.0.0.1' }],
       [{}, { timeMs: Date.parse('2024-11-03T08:12:55Z') }],
+      // A delivery whose MTA logged no Message-ID for its message cannot be joined.
+      [{}, { messageId: null }],
+      [{}, { messageId: '' }],
     ];
     for (const [e, a] of cases) {
       const d = new ResentDetector();
-      d.record(obs('mx1', 'ABC123', 'm1@app.example.com'));
       d.event(refusal(e));
       d.attempt(sent(a));
       expect(d.build()).toEqual([]);
     }
   });
 
-  it('stays within its bounds (the oldest keys leave)', () => {
-    const d = new ResentDetector({ maxKeys: 2, maxMessages: 2 });
-    d.record(obs('mx1', 'K1', 'm1@app.example.com'));
-    d.record(obs('mx1', 'K2', 'm2@app.example.com'));
-    d.record(obs('mx1', 'K3', 'm3@app.example.com'));
+  it('stays within its bounds (the oldest messages leave)', () => {
+    const d = new ResentDetector({ maxMessages: 2 });
+    d.attempt(sent({ messageKey: 'K1', timeMs: Date.parse('2024-11-03T08:20:00Z') }));
+    d.attempt(sent({ messageKey: 'K2', messageId: 'm2@app.example.com' }));
+    d.attempt(sent({ messageKey: 'K3', messageId: 'm3@app.example.com' }));
+    // m1's delivery left the table before its refusal was read.
     d.event(refusal({}));
-    d.attempt(sent({ messageKey: 'K1' }));
     expect(d.build()).toEqual([]);
+    // Within the bounds, the same sequence joins.
+    const e = new ResentDetector({ maxMessages: 2 });
+    e.attempt(sent({ messageKey: 'K1' }));
+    e.attempt(sent({ messageKey: 'K2', messageId: 'm2@app.example.com' }));
+    e.event(refusal({}));
+    expect(e.build()).toHaveLength(1);
+  });
+
+  it('counts every later delivery of the refused recipient through the other path', () => {
+    const d = new ResentDetector();
+    d.event(refusal({}));
+    d.attempt(sent({ recipient: 'carol@example.net' }));
+    d.attempt(sent({ recipient: 'carol@example.net', timeMs: Date.parse('2024-11-03T08:21:00Z') }));
+    const [f] = d.build();
+    expect(f).toMatchObject({ subject: { deliveredPath: 'mx1 via mx.example.net' }, counts: { deliveries: 2 } });
   });
 });

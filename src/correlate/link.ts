@@ -13,6 +13,7 @@
  * (pipeline.ts LIVE_LINK_WAIT_MS). MTA refusals are remembered in a bounded index (`maxIndexed`, oldest out),
  * so memory does not grow with the log.
  */
+import { detach } from '../model/detach.js';
 import type { AppLink, RejectionEvent, SourceRef } from '../model/event.js';
 
 export interface LinkOptions {
@@ -77,11 +78,12 @@ export class SourceLinker {
       eventId: e.id,
       source: e.source,
       mtaHost: e.mta.host,
-      queueId: e.queueId,
-      reply: e.reply,
+      // Copies, not views: the index outlives the lines, and a view of a reply keeps its whole line.
+      queueId: e.queueId === null ? null : detach(e.queueId),
+      reply: detach(e.reply),
       timeMs: timeOf(e),
-      recipient: e.recipient === null ? null : e.recipient.toLowerCase(),
-      messageId: e.messageId,
+      recipient: e.recipient === null ? null : detach(e.recipient.toLowerCase()),
+      messageId: e.messageId === null ? null : detach(e.messageId),
       direction: e.direction,
     };
     this.ring.push(x);

@@ -55,7 +55,8 @@ const MAX_PATHS = 10_000;
 
 export class ResentDetector {
   private readonly refused: Fifo<Refusal>;
-  private readonly delivered: Fifo<Delivery[]>;
+  /** One delivery, or up to 20 of the same message (most messages are delivered once: no array). */
+  private readonly delivered: Fifo<Delivery | Delivery[]>;
   private readonly paths = new Map<string, Map<string, string>>();
 
   constructor(options: ResentOptions = {}) {
@@ -102,10 +103,14 @@ export class ResentDetector {
     const messageId = a.messageId;
     if (messageId === undefined || messageId === null || messageId === '') return;
     // Copies (detach): the table outlives the lines by far.
-    let list = this.delivered.get(messageId);
-    if (list === undefined) list = [];
-    if (list.length < 20) list.push({ path: this.pathOf(a.mtaHost ?? '?', a.remoteHost ?? a.remoteIp ?? 'local'), timeMs: a.timeMs, recipient: detach(a.recipient) });
-    this.delivered.set(detach(messageId), list);
+    const prev = this.delivered.get(messageId);
+    const count = prev === undefined ? 0 : Array.isArray(prev) ? prev.length : 1;
+    let value = prev;
+    if (count < 20) {
+      const d: Delivery = { path: this.pathOf(a.mtaHost ?? '?', a.remoteHost ?? a.remoteIp ?? 'local'), timeMs: a.timeMs, recipient: detach(a.recipient) };
+      value = prev === undefined ? d : Array.isArray(prev) ? (prev.push(d), prev) : [prev, d];
+    }
+    this.delivered.set(detach(messageId), value!);
   }
 
   build(): Finding[] {
@@ -114,7 +119,8 @@ export class ResentDetector {
       // The refused recipient's own delivery (a multi-recipient message's other recipients going
       // elsewhere is not a re-send); any recipient when the refusal named none (a DATA refusal).
       const rcpt = refusal.recipient?.toLowerCase() ?? null;
-      const later = (this.delivered.get(messageId) ?? []).filter(
+      const got = this.delivered.get(messageId);
+      const later = (got === undefined ? [] : Array.isArray(got) ? got : [got]).filter(
         // Strictly later: a relay chain's hops in the same second as the refusal are not a re-send.
         (d) => d.path !== refusal.path && (rcpt === null || d.recipient.toLowerCase() === rcpt) && refusal.timeMs !== null && d.timeMs !== null && d.timeMs > refusal.timeMs,
       );

@@ -221,7 +221,14 @@ export class OnsetEngine {
    * changes, and a cooldown per attribute.
    */
   private lastWatchMinute = -1;
-  private readonly watchBuckets: { minute: number; n: number; recent: boolean; counts: Map<Attribute, Map<string, { n: number; first: number }>> }[] = [];
+  private readonly watchBuckets: {
+    minute: number;
+    n: number;
+    recent: boolean;
+    counts: Map<Attribute, Map<string, { n: number; first: number }>>;
+    /** Per watched attribute (WATCHED order), the value that carried over half of the minute, once it ended. */
+    major: (string | null)[] | null;
+  }[] = [];
   /** Sums over the buckets of the last 10 minutes (recent) and the hour before (prior). */
   private readonly watchRecent = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
   private readonly watchPrior = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
@@ -520,7 +527,7 @@ export class OnsetEngine {
         this.watchAttributes(u.t, minute);
       }
       this.lastWatchMinute = minute;
-      this.watchBuckets.push({ minute, n: 0, recent: true, counts: new Map(WATCHED.map((a) => [a, new Map()])) });
+      this.watchBuckets.push({ minute, n: 0, recent: true, counts: new Map(WATCHED.map((a) => [a, new Map()])), major: null });
       this.trimWatch(minute);
       this.evictIdleDomains(u.t);
     }
@@ -670,10 +677,15 @@ export class OnsetEngine {
   private foldWatchBucket(): void {
     const b = this.watchBuckets[this.watchBuckets.length - 1];
     if (b === undefined) return;
-    for (const a of WATCHED) {
+    b.major = WATCHED.map((a) => {
       const into = this.watchRecent.get(a)!;
-      for (const [v, c] of b.counts.get(a)!) addCount(into, v, c.n);
-    }
+      let major: string | null = null;
+      for (const [v, c] of b.counts.get(a)!) {
+        addCount(into, v, c.n);
+        if (2 * c.n > b.n) major = v;
+      }
+      return major;
+    });
   }
 
   private trimWatch(minute: number): void {
@@ -691,10 +703,18 @@ export class OnsetEngine {
     const nRecent = this.watchRecentN;
     const nPrior = this.watchPriorN;
     if (nRecent < 20 || nPrior < 50) return;
-    for (const a of WATCHED) {
+    for (const [ai, a] of WATCHED.entries()) {
       if ((this.changeCooldown.get(a) ?? -Infinity) > now) continue;
       const prior = this.watchPrior.get(a)!;
-      for (const [value, n] of this.watchRecent.get(a)!) {
+      const recent = this.watchRecent.get(a)!;
+      // Only a value over half of the recent units can qualify, so at most one; and a value over half
+      // of the recent minutes together is over half of at least one of them: its majority value. So
+      // the candidates are the recent minutes' majority values, not every value seen (thousands of
+      // client IPs, once a minute).
+      for (const bucket of this.watchBuckets) {
+        const value = bucket.recent ? (bucket.major?.[ai] ?? null) : null;
+        if (value === null) continue;
+        const n = recent.get(value) ?? 0;
         const shareAfter = n / nRecent;
         const shareBefore = (prior.get(value) ?? 0) / nPrior;
         if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import { detach } from '../model/detach.js';
+import { FifoMap } from '../model/fifo-map.js';
 import type { EvidenceLine, Finding } from './types.js';
 
 function isLoopback(ip: string | null): boolean {
@@ -36,32 +37,18 @@ interface Delivery {
   recipient: string;
 }
 
-/** A bounded map: insertion order, the oldest entry leaves past `max`. */
-class Fifo<V> {
-  readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  set(k: string, v: V): void {
-    if (this.map.has(k)) this.map.delete(k);
-    this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
-  }
-  get(k: string): V | undefined {
-    return this.map.get(k);
-  }
-}
-
 /** Paths (`host via relay`) kept once each: a relay's deliveries share a handful of them. */
 const MAX_PATHS = 10_000;
 
 export class ResentDetector {
-  private readonly refused: Fifo<Refusal>;
+  private readonly refused: FifoMap<Refusal>;
   /** One delivery, or up to 20 of the same message (most messages are delivered once: no array). */
-  private readonly delivered: Fifo<Delivery | Delivery[]>;
+  private readonly delivered: FifoMap<Delivery | Delivery[]>;
   private readonly paths = new Map<string, Map<string, string>>();
 
   constructor(options: ResentOptions = {}) {
-    this.refused = new Fifo(options.maxMessages ?? 50_000);
-    this.delivered = new Fifo(options.maxMessages ?? 50_000);
+    this.refused = new FifoMap(options.maxMessages ?? 50_000);
+    this.delivered = new FifoMap(options.maxMessages ?? 50_000);
   }
 
   /** `host via relay`, one copy per distinct pair (not a new string per delivery). */
@@ -115,7 +102,7 @@ export class ResentDetector {
 
   build(): Finding[] {
     const out: Finding[] = [];
-    for (const [messageId, refusal] of this.refused.map) {
+    for (const [messageId, refusal] of this.refused.entries()) {
       // The refused recipient's own delivery (a multi-recipient message's other recipients going
       // elsewhere is not a re-send); any recipient when the refusal named none (a DATA refusal).
       const rcpt = refusal.recipient?.toLowerCase() ?? null;

@@ -16,6 +16,7 @@ import { aggregate } from './aggregate/fleet.js';
 import { ReportBuilder } from './aggregate/report.js';
 import { FindingsBuilder } from './findings/builder.js';
 import { ResentDetector } from './findings/resent.js';
+import { onsetWorkerAvailable } from './onset/remote.js';
 import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
 import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
@@ -147,6 +148,32 @@ async function plainSizes(sources: readonly InputSource[]): Promise<Map<string, 
   return sizes;
 }
 
+/** Inputs of at least this many bytes (compressed ones counted 8x) run onset detection on the second core. */
+const ONSET_WORKER_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Whether `analyze` runs onset detection in a worker thread (onset/remote.ts): for the reports built
+ * at the end (json, text), over inputs big enough that a thread's start-up (tens of ms) is nothing.
+ * MTA550_ONSET_WORKER=0 keeps it in the main thread (a one-core container), =1 forces it.
+ */
+async function wantsOnsetWorker(output: OutputFormat, sources: readonly InputSource[]): Promise<boolean> {
+  const env = process.env.MTA550_ONSET_WORKER;
+  if (env === '0' || !onsetWorkerAvailable()) return false;
+  if (output !== 'json' && output !== 'text') return false;
+  if (env === '1') return true;
+  let bytes = 0;
+  for (const s of sources) {
+    // Standard input's size is unknown: often a big decompressed export.
+    if (s.kind !== 'file') return true;
+    try {
+      bytes += (await stat(s.path)).size * (/\.(?:gz|bz2|xz|zst)$/.test(s.path) ? 8 : 1);
+    } catch {
+      // unreadable: the run reports it
+    }
+  }
+  return bytes >= ONSET_WORKER_MIN_BYTES;
+}
+
 /** The run's statistics as ECS log fields (`--log-format ecs`). */
 function runStats(r: { inputs: readonly InputSummary[]; eventsEmitted: number }): Record<string, unknown> {
   const sum = (f: (i: InputSummary) => number) => r.inputs.reduce((a, i) => a + f(i), 0);
@@ -203,6 +230,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
   // #14 item 3: a message refused on one path and delivered through another (joined by Message-ID).
   const resent = new ResentDetector();
   const posture = args.checkDns === true ? new PostureCollector() : null;
+  const onsetWorker = args.onsets && (await wantsOnsetWorker(output, sources));
   const result = await runPipeline(
     sources,
     {
@@ -211,6 +239,7 @@ async function analyzeCommand(args: AnalyzeArgs, io: CliIo, log: OpLog): Promise
       ...(args.format !== undefined ? { format: args.format } : {}),
       correlator: { maxOpenMessages: args.maxOpenMessages, idleTimeoutMs },
       ...(args.onsets ? {} : { onsets: false as const }),
+      ...(onsetWorker ? { onsetWorker: true } : {}),
       stdin: io.stdin,
       shouldStop: () => out.closed,
       interrupted: () => control?.stop === true,

@@ -22,6 +22,7 @@ import { asUtf8, type TextEncoding } from './input/encoding.js';
 import { MultilineFramer, type FramedUnit } from './framing/multiline.js';
 import { sniffWrapper, Unwrapper, type Wrapper } from './framing/wrappers.js';
 import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './onset/engine.js';
+import { RemoteOnsetEngine } from './onset/remote.js';
 import { YearClock, type YearAnchor } from './input/clock.js';
 import { Mta550Error } from './errors.js';
 import { Follower, type FileCheckpoint } from './input/follow.js';
@@ -111,6 +112,11 @@ export interface PipelineConsumer {
 export interface PipelineOptions {
   /** Onset detection settings; `false` turns it off. */
   onsets?: OnsetOptions | false;
+  /**
+   * Run onset detection in a worker thread (onset/remote.ts): batch runs whose consumer collects
+   * onsets and units until the end (they reach it later than the events read meanwhile).
+   */
+  onsetWorker?: boolean;
   codes: CodeFilter;
   /** `--format`: read every input as this format instead of sniffing it. */
   format?: Format;
@@ -256,7 +262,7 @@ type Queued = { kind: 'event'; e: RejectionEvent } | { kind: 'onset'; r: OnsetRe
 
 export class Pipeline {
   private readonly queue: Queued[] = [];
-  private readonly engine: OnsetEngine | null;
+  private readonly engine: OnsetEngine | RemoteOnsetEngine | null;
   private readonly sink: CorrelatorSink;
   /** One correlator per format, shared by that format's inputs so rotated sets stay joined. */
   private readonly correlators = new Map<Format, Correlator>();
@@ -276,13 +282,14 @@ export class Pipeline {
     private readonly options: PipelineOptions,
     private readonly consumer: PipelineConsumer,
   ) {
+    const emit = (r: OnsetRecord) => this.queue.push({ kind: 'onset', r });
+    const onUnit = consumer.unit === undefined ? undefined : (u: DeliveryUnit) => consumer.unit!(u);
     this.engine =
       options.onsets === false
         ? null
-        : new OnsetEngine((r) => this.queue.push({ kind: 'onset', r }), {
-            ...(options.onsets ?? {}),
-            ...(consumer.unit !== undefined ? { onUnit: (u: DeliveryUnit) => consumer.unit!(u) } : {}),
-          });
+        : options.onsetWorker === true
+          ? new RemoteOnsetEngine(emit, options.onsets ?? {}, onUnit)
+          : new OnsetEngine(emit, { ...(options.onsets ?? {}), ...(onUnit !== undefined ? { onUnit } : {}) });
     this.linker = new SourceLinker(options.links);
     this.sink = {
       event: (e) => {
@@ -364,6 +371,7 @@ export class Pipeline {
         const p = this.drain();
         if (p !== undefined) await p;
       }
+      if (this.engine instanceof RemoteOnsetEngine && this.engine.behind) await this.engine.settle();
       if (stop !== undefined && stop()) this.stopped = true;
       if (this.options.interrupted?.() === true) {
         this.interrupted = true;
@@ -590,7 +598,7 @@ export class Pipeline {
       const watermark = this.latestMs === -Infinity ? -Infinity : this.latestMs + opts.quietForMs;
       for (const e of this.linker.releaseBefore(watermark, nowMs - Math.min(opts.maxWaitMs, LIVE_LINK_WAIT_MS))) this.queue.push({ kind: 'event', e });
     }
-    if (this.engine !== null && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
+    if (this.engine instanceof OnsetEngine && opts.quietForMs > 0 && this.latestMs > -Infinity) this.engine.advance(this.latestMs + opts.quietForMs);
     await this.drain();
   }
 
@@ -618,9 +626,10 @@ export class Pipeline {
       for (const ch of this.channels) if (ch.framer !== null) this.endUnits(ch, ch.framer.end());
       for (const c of this.correlators.values()) c.flush();
       for (const e of this.linker.releaseAll()) this.queue.push({ kind: 'event', e });
-      this.engine?.flush();
+      if (this.engine instanceof RemoteOnsetEngine) await this.engine.finish();
+      else this.engine?.flush();
       await this.drain();
-    }
+    } else if (this.engine instanceof RemoteOnsetEngine) await this.engine.close();
     for (const ch of this.channels) this.finishSummary(ch);
     return {
       inputs: this.channels.map((c) => c.summary),

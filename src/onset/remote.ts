@@ -1,0 +1,151 @@
+/**
+ * The onset engine in a worker thread, for batch runs over big inputs (#11: use the second core).
+ * Onset detection is about a third of `analyze`'s work and depends on nothing but the delivery
+ * attempts and inbound refusals, in order, so it can run beside parsing and correlation: the main
+ * thread sends its inputs in batches, the worker (worker.ts) answers each with the records and
+ * units it produced, and `finish()` waits for the last answer.
+ *
+ * The records and their order are the same as with the in-thread engine; what changes is when they
+ * reach the consumer (after the events that were read meanwhile). So only consumers that collect
+ * onsets and units until the end (the JSON and text reports) use it; streams (NDJSON), the HTML
+ * timeline (units against groups as they appear) and `tail` keep the in-thread engine.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SubtypeId } from '../classify/subtypes.js';
+import type { DeliveryAttempt } from '../model/event.js';
+import type { DeliveryUnit, OnsetEngine, OnsetOptions, OnsetRecord } from './engine.js';
+
+/** One input of the engine, as sent to the worker. */
+export type EngineInput =
+  | { k: 'a'; a: DeliveryAttempt }
+  | { k: 'i'; t: number | null; subtype: SubtypeId; client: string | null; recipient: string | null }
+  | { k: 'flush' };
+
+export interface EngineReply {
+  records: OnsetRecord[];
+  units: DeliveryUnit[];
+  stats: OnsetEngine['stats'];
+  state: ReturnType<OnsetEngine['state']>;
+  done: boolean;
+}
+
+/** Inputs per message to the worker: big enough that messaging costs little per attempt. */
+const BATCH = 2048;
+/** Batches sent and not yet answered before the main thread waits for the worker (bounds memory). */
+const MAX_IN_FLIGHT = 16;
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+/** True when the compiled worker script is there (not when running from the TypeScript sources). */
+export function onsetWorkerAvailable(): boolean {
+  return existsSync(fileURLToPath(WORKER_URL));
+}
+
+export class RemoteOnsetEngine {
+  private readonly worker: Worker;
+  private buffer: EngineInput[] = [];
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private failure: Error | null = null;
+  private finished = false;
+  /** The engine's counters, updated with every answer (the same object throughout). */
+  readonly stats: OnsetEngine['stats'];
+  private lastState: ReturnType<OnsetEngine['state']> = { pendingUnits: 0, decidedKeys: 0, ringUnits: 0, domainSeries: 0, domainDetectors: 0, detectors: 0 };
+
+  constructor(
+    private readonly emit: (record: OnsetRecord) => void,
+    options: OnsetOptions,
+    private readonly onUnit: ((unit: DeliveryUnit) => void) | undefined,
+  ) {
+    const { onUnit: _callback, ...cloneable } = options;
+    this.stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0, domainsIdled: 0 };
+    this.worker = new Worker(WORKER_URL, { workerData: { onsets: cloneable, units: onUnit !== undefined } });
+    this.worker.on('message', (reply: EngineReply) => this.answer(reply));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (!this.finished) this.fail(new Error(`onset worker exited with code ${code}`));
+    });
+    this.worker.unref();
+  }
+
+  attempt(a: DeliveryAttempt): void {
+    this.push({ k: 'a', a });
+  }
+
+  inbound(t: number | null, subtype: SubtypeId, client: string | null, recipient: string | null): void {
+    this.push({ k: 'i', t, subtype, client, recipient });
+  }
+
+  /** The engine's state sizes at its last answer. */
+  state(): ReturnType<OnsetEngine['state']> {
+    return this.lastState;
+  }
+
+  /** True when the caller should `await settle()` before sending more (the worker is behind). */
+  get behind(): boolean {
+    return this.inFlight >= MAX_IN_FLIGHT;
+  }
+
+  /** Waits until the worker has caught up to half the allowed backlog. */
+  async settle(): Promise<void> {
+    while (this.inFlight > MAX_IN_FLIGHT / 2) await this.nextAnswer();
+  }
+
+  /** Sends what is buffered and the end of input, waits for every answer, and stops the worker. */
+  async finish(): Promise<void> {
+    this.buffer.push({ k: 'flush' });
+    this.send();
+    while (this.inFlight > 0) await this.nextAnswer();
+    this.finished = true;
+    await this.worker.terminate();
+  }
+
+  private push(x: EngineInput): void {
+    if (this.failure !== null) throw this.failure;
+    this.buffer.push(x);
+    if (this.buffer.length >= BATCH) this.send();
+  }
+
+  /** Stops the worker without waiting for what it has (a run that ended early). */
+  async close(): Promise<void> {
+    this.finished = true;
+    await this.worker.terminate();
+  }
+
+  private send(): void {
+    if (this.buffer.length === 0) return;
+    // The worker keeps the process alive only while an answer is awaited.
+    if (this.inFlight === 0) this.worker.ref();
+    this.inFlight++;
+    this.worker.postMessage(this.buffer);
+    this.buffer = [];
+  }
+
+  private nextAnswer(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private answer(reply: EngineReply): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.worker.unref();
+    for (const r of reply.records) this.emit(r);
+    if (this.onUnit !== undefined) for (const u of reply.units) this.onUnit(u);
+    Object.assign(this.stats, reply.stats);
+    this.lastState = reply.state;
+    this.wake();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+}

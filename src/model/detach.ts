@@ -9,3 +9,24 @@
 export function detach(s: string): string {
   return s.length < 13 ? s : ` ${s}`.slice(1);
 }
+
+/**
+ * One detached copy per distinct string, for values that repeat across many records (relay names,
+ * client IPs, sender domains): a lookup instead of a copy per record, and the shared copy's hash is
+ * computed once for every map that keys on it. Bounded: past `max` distinct values it starts over
+ * (only sharing is lost, never a value).
+ */
+export class Interner {
+  private readonly map = new Map<string, string>();
+  constructor(private readonly max = 50_000) {}
+
+  get(s: string): string {
+    let v = this.map.get(s);
+    if (v === undefined) {
+      if (this.map.size >= this.max) this.map.clear();
+      v = detach(s);
+      this.map.set(v, v);
+    }
+    return v;
+  }
+}

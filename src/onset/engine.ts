@@ -25,7 +25,7 @@ import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { CountMinSketch, hashPair } from './sketch.js';
 import { FifoHashSet } from './fifo-set.js';
-import { detach } from '../model/detach.js';
+import { detach, Interner } from '../model/detach.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
@@ -266,6 +266,8 @@ export class OnsetEngine {
     return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, domainDetectors: this.domainDetectors, detectors };
   }
 
+  /** Relay names, IPs, domains: one copy each for every unit and table that keeps them. */
+  private readonly strings = new Interner();
   /** The provider of a relay host x recipient domain, remembered (a few thousand pairs; pure). */
   private readonly providerCache = new Map<string, string>();
 
@@ -318,14 +320,14 @@ export class OnsetEngine {
         subtype,
         // The unit stays in the attribution ring for up to an hour: copies of its strings, not views
         // of the log lines (a busy relay's ring would otherwise hold a million lines).
-        domain: detach(a.recipientDomain),
+        domain: this.strings.get(a.recipientDomain),
         provider: provider ?? 'other',
         recipient: detach(a.recipient),
         attrs: {
-          relay: detach(a.remoteHost ?? a.remoteIp ?? '(none)'),
-          relay_ip: detach(a.remoteIp ?? '(none)'),
-          sender_domain: a.sender === null ? '(none)' : a.sender === '' ? '<>' : detach((a.sender.split('@').pop() ?? '').toLowerCase()),
-          client_ip: detach(a.clientIp ?? '(none)'),
+          relay: this.strings.get(a.remoteHost ?? a.remoteIp ?? '(none)'),
+          relay_ip: this.strings.get(a.remoteIp ?? '(none)'),
+          sender_domain: a.sender === null ? '(none)' : a.sender === '' ? '<>' : this.strings.get(a.sender.slice(a.sender.lastIndexOf('@') + 1).toLowerCase()),
+          client_ip: this.strings.get(a.clientIp ?? '(none)'),
           provider: provider ?? 'other',
         },
       });

@@ -14,7 +14,8 @@
  * moment of the machine does not land on one contender only; the peak RSS shown is the largest of
  * the N runs. pflogsumm and eximstats are found (PATH, /usr/sbin, the e2e root of test/e2e/setup.sh,
  * bench/out/tools), installed or unpacked from Debian's archive when missing and possible, else
- * skipped with a note. Results go to bench/RESULTS.md.
+ * skipped with a note. mta550 runs from a copy of dist/ taken at the start (bench/snapshot.mjs), so a
+ * rebuild during the run changes nothing. Results go to bench/RESULTS.md.
  *
  *   npm run bench                      1 M lines per format, 3 rounds
  *   npm run bench -- --10m             also 10 M lines per format (or BENCH_10M=1; minutes per run)
@@ -31,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { generate } from './generate.mjs';
 import { generateExim } from './generate-exim.mjs';
+import { snapshot } from './snapshot.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -47,6 +49,8 @@ const note = (s) => process.stderr.write(`bench: ${s}\n`);
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 const sh = (cmd, argv, opts = {}) => spawnSync(cmd, argv, { encoding: 'utf8', ...opts });
 const load0 = loadavg();
+// The CLI under measurement: a copy of dist/ as built now (see snapshot.mjs), and its commit.
+const underTest = snapshot(root, 'mta550-bench');
 
 // ---------------------------------------------------------------------------------------------
 // Inputs: generated once per size and seed, written under a temporary name and renamed when
@@ -174,7 +178,7 @@ function runChild(cmd, argv, { capture = false } = {}) {
 // ---------------------------------------------------------------------------------------------
 // The contenders of one log, and their runs in turns.
 
-const cli = path.join(root, 'dist/src/cli.js');
+const cli = underTest.cli;
 const countScript = path.join(here, 'count-lines.mjs');
 
 function contenders(kind, file, tools) {
@@ -225,8 +229,6 @@ rmSync(scratch, { recursive: true, force: true });
 // Report.
 
 const check = (ok) => (ok ? 'met' : 'NOT met');
-const gitRev = sh('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).stdout?.trim() || '?';
-const dirty = sh('git', ['status', '--porcelain', '--', 'src', 'parsers'], { cwd: root }).stdout?.trim() ? ' + uncommitted changes in src/ or parsers/' : '';
 const pkgVersion = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version;
 const perl = sh('perl', ['-e', 'print $^V']).stdout || '?';
 const sizeName = (n) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6} M` : fmt(n));
@@ -263,7 +265,7 @@ const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
 const text = `# Benchmark results (\`npm run bench\`)
 
 Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu} (${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 1)} GiB), Linux ${release()}; load average (1, 5, 15 min) ${load0.map((l) => fmt(l, 2)).join(' ')} at the start, ${loadavg().map((l) => fmt(l, 2)).join(' ')} at the end (the bench's own children count: about 1 while it runs).
-Node ${process.version}, mta550 ${pkgVersion} (commit ${gitRev}${dirty}), perl ${perl}.
+Node ${process.version}, mta550 ${pkgVersion} (commit ${underTest.commit}, dist/ as built at the start, run from a copy in bench/out/mta550-bench/), perl ${perl}.
 Tools: ${tools.pflogsumm.version ?? tools.pflogsumm.missing}; ${tools.eximstats.version ?? tools.eximstats.missing}.
 
 Each contender is a child process of its own, its output to /dev/null; time from spawn to exit; peak RSS ${GNU_TIME ? 'from GNU time (`/usr/bin/time -f "%e %M"`, the maximum resident set size of the child)' : 'polled from VmHWM in /proc/PID/status'}. Each time is the best of the runs, taken in turns (A B C A B C ...); the peak RSS is the largest of them. The file is read once before the first run (page cache warm for all).

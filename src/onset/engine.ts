@@ -604,6 +604,11 @@ export class OnsetEngine {
         }
       }
     });
+    // In the attribution ring from now on, where only its time, outcome, domain and attributes are
+    // read: its key and recipient (unique strings, about half of a unit) go. A busy relay's ring
+    // holds up to `ringUnits` of them.
+    u.key = '';
+    u.recipient = '';
   }
 
   /**

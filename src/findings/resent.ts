@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import { detach } from '../model/detach.js';
 import { FifoMap } from '../model/fifo-map.js';
+import { hashPair } from '../onset/sketch.js';
 import type { EvidenceLine, Finding } from './types.js';
 
 function isLoopback(ip: string | null): boolean {
@@ -19,7 +20,9 @@ function isLoopback(ip: string | null): boolean {
 }
 
 export interface ResentOptions {
-  /** Refused Message-IDs and delivered Message-IDs remembered (default 50,000 each). */
+  /** Successful deliveries remembered, the latest (default 100,000, 3.6 MB). */
+  maxDeliveries?: number;
+  /** Refused Message-IDs remembered (default 50,000). */
   maxMessages?: number;
 }
 
@@ -34,38 +37,113 @@ interface Refusal {
 interface Delivery {
   path: string;
   timeMs: number | null;
-  recipient: string;
+  /** hashPair of the lower-cased recipient. */
+  rcpt: [number, number];
 }
 
-/** Paths (`host via relay`) kept once each: a relay's deliveries share a handful of them. */
-const MAX_PATHS = 10_000;
+/** Distinct delivery paths (`host via relay`) before the delivery table starts over. */
+const MAX_PATHS = 65_536;
+/** Deliveries of one message looked at (the first ones in the table). */
+const MAX_PER_MESSAGE = 20;
+
+/**
+ * The successful deliveries of the last `capacity` attempts, in a ring of typed arrays: the other
+ * side of the join is every delivery of a busy relay, so an entry costs 36 bytes instead of the
+ * 500 or so of a map entry with its strings (a Message-ID, a recipient, an object). Messages and
+ * recipients are kept as 64-bit hashes (two different ones agree with probability 2^-64); paths as
+ * indexes into a table of the distinct ones. A map from a 30-bit bucket of the Message-ID hash to
+ * the newest slot, and a link from each slot to the previous one of its bucket, find a message's
+ * deliveries; the oldest slot is overwritten when the ring is full.
+ */
+class DeliveryRing {
+  private readonly msgA: Uint32Array;
+  private readonly msgB: Uint32Array;
+  private readonly rcptA: Uint32Array;
+  private readonly rcptB: Uint32Array;
+  private readonly time: Float64Array;
+  private readonly path: Int32Array;
+  private readonly prev: Int32Array;
+  /** Absolute number of each slot's delivery (valid while more than `written - capacity`). */
+  private readonly seq: Float64Array;
+  private written = 0;
+  private readonly newest = new Map<number, number>();
+  private paths: string[] = [];
+  private pathIndex = new Map<string, number>();
+
+  constructor(private readonly capacity: number) {
+    this.msgA = new Uint32Array(capacity);
+    this.msgB = new Uint32Array(capacity);
+    this.rcptA = new Uint32Array(capacity);
+    this.rcptB = new Uint32Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.path = new Int32Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.seq = new Float64Array(capacity);
+  }
+
+  add(messageId: string, path: string, timeMs: number | null, recipient: string): void {
+    let p = this.pathIndex.get(path);
+    if (p === undefined) {
+      if (this.paths.length >= MAX_PATHS) this.reset();
+      p = this.paths.length;
+      this.paths.push(detach(path));
+      this.pathIndex.set(this.paths[p]!, p);
+    }
+    const [a, b] = hashPair(messageId);
+    const [ra, rb] = hashPair(recipient.toLowerCase());
+    const slot = this.written % this.capacity;
+    if (this.written >= this.capacity) {
+      // Overwriting the oldest delivery: its bucket forgets it if it was the bucket's newest.
+      const old = this.msgA[slot]! >>> 2;
+      if (this.newest.get(old) === slot) this.newest.delete(old);
+    }
+    const bucket = a >>> 2;
+    this.msgA[slot] = a;
+    this.msgB[slot] = b;
+    this.rcptA[slot] = ra;
+    this.rcptB[slot] = rb;
+    this.time[slot] = timeMs ?? Number.NaN;
+    this.path[slot] = p;
+    this.prev[slot] = this.newest.get(bucket) ?? -1;
+    this.seq[slot] = this.written;
+    this.newest.set(bucket, slot);
+    this.written++;
+  }
+
+  /** The first MAX_PER_MESSAGE deliveries of a message still in the ring, oldest first. */
+  of(messageId: string): Delivery[] {
+    const [a, b] = hashPair(messageId);
+    const found: Delivery[] = [];
+    const oldest = this.written - this.capacity;
+    let slot = this.newest.get(a >>> 2) ?? -1;
+    let after = Infinity;
+    // Newest first along the bucket's chain, while the links go back in time and stay in the ring.
+    while (slot >= 0 && this.seq[slot]! < after && this.seq[slot]! >= oldest) {
+      if (this.msgA[slot] === a && this.msgB[slot] === b) {
+        const t = this.time[slot]!;
+        found.push({ path: this.paths[this.path[slot]!]!, timeMs: Number.isNaN(t) ? null : t, rcpt: [this.rcptA[slot]!, this.rcptB[slot]!] });
+      }
+      after = this.seq[slot]!;
+      slot = this.prev[slot]!;
+    }
+    return found.reverse().slice(0, MAX_PER_MESSAGE);
+  }
+
+  private reset(): void {
+    this.written = 0;
+    this.newest.clear();
+    this.paths = [];
+    this.pathIndex = new Map();
+  }
+}
 
 export class ResentDetector {
   private readonly refused: FifoMap<Refusal>;
-  /** One delivery, or up to 20 of the same message (most messages are delivered once: no array). */
-  private readonly delivered: FifoMap<Delivery | Delivery[]>;
-  private readonly paths = new Map<string, Map<string, string>>();
+  private readonly delivered: DeliveryRing;
 
   constructor(options: ResentOptions = {}) {
     this.refused = new FifoMap(options.maxMessages ?? 50_000);
-    this.delivered = new FifoMap(options.maxMessages ?? 50_000);
-  }
-
-  /** `host via relay`, one copy per distinct pair (not a new string per delivery). */
-  private pathOf(host: string, via: string): string {
-    let byVia = this.paths.get(host);
-    if (byVia === undefined) {
-      if (this.paths.size >= MAX_PATHS) this.paths.clear();
-      byVia = new Map();
-      this.paths.set(detach(host), byVia);
-    }
-    let path = byVia.get(via);
-    if (path === undefined) {
-      if (byVia.size >= MAX_PATHS) byVia.clear();
-      path = detach(`${host} via ${via}`);
-      byVia.set(detach(via), path);
-    }
-    return path;
+    this.delivered = new DeliveryRing(options.maxDeliveries ?? 100_000);
   }
 
   /** A refusal: 5xx events of messages with a Message-ID (outbound, or an app's submission). */
@@ -90,14 +168,7 @@ export class ResentDetector {
     const messageId = a.messageId;
     if (messageId === undefined || messageId === null || messageId === '') return;
     // Copies (detach): the table outlives the lines by far.
-    const prev = this.delivered.get(messageId);
-    const count = prev === undefined ? 0 : Array.isArray(prev) ? prev.length : 1;
-    let value = prev;
-    if (count < 20) {
-      const d: Delivery = { path: this.pathOf(a.mtaHost ?? '?', a.remoteHost ?? a.remoteIp ?? 'local'), timeMs: a.timeMs, recipient: detach(a.recipient) };
-      value = prev === undefined ? d : Array.isArray(prev) ? (prev.push(d), prev) : [prev, d];
-    }
-    this.delivered.set(detach(messageId), value!);
+    this.delivered.add(messageId, `${a.mtaHost ?? '?'} via ${a.remoteHost ?? a.remoteIp ?? 'local'}`, a.timeMs, a.recipient);
   }
 
   build(): Finding[] {
@@ -105,11 +176,10 @@ export class ResentDetector {
     for (const [messageId, refusal] of this.refused.entries()) {
       // The refused recipient's own delivery (a multi-recipient message's other recipients going
       // elsewhere is not a re-send); any recipient when the refusal named none (a DATA refusal).
-      const rcpt = refusal.recipient?.toLowerCase() ?? null;
-      const got = this.delivered.get(messageId);
-      const later = (got === undefined ? [] : Array.isArray(got) ? got : [got]).filter(
+      const rcpt = refusal.recipient === null ? null : hashPair(refusal.recipient.toLowerCase());
+      const later = this.delivered.of(messageId).filter(
         // Strictly later: a relay chain's hops in the same second as the refusal are not a re-send.
-        (d) => d.path !== refusal.path && (rcpt === null || d.recipient.toLowerCase() === rcpt) && refusal.timeMs !== null && d.timeMs !== null && d.timeMs > refusal.timeMs,
+        (d) => d.path !== refusal.path && (rcpt === null || (d.rcpt[0] === rcpt[0] && d.rcpt[1] === rcpt[1])) && refusal.timeMs !== null && d.timeMs !== null && d.timeMs > refusal.timeMs,
       );
       if (later.length === 0) continue;
       const first = later[0]!;

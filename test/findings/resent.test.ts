@@ -81,7 +81,7 @@ describe('resent through another path', () => {
   });
 
   it('stays within its bounds (the oldest messages leave)', () => {
-    const d = new ResentDetector({ maxMessages: 2 });
+    const d = new ResentDetector({ maxDeliveries: 2 });
     d.attempt(sent({ messageKey: 'K1', timeMs: Date.parse('2024-11-03T08:20:00Z') }));
     d.attempt(sent({ messageKey: 'K2', messageId: 'm2@app.example.com' }));
     d.attempt(sent({ messageKey: 'K3', messageId: 'm3@app.example.com' }));
@@ -89,7 +89,7 @@ describe('resent through another path', () => {
     d.event(refusal({}));
     expect(d.build()).toEqual([]);
     // Within the bounds, the same sequence joins.
-    const e = new ResentDetector({ maxMessages: 2 });
+    const e = new ResentDetector({ maxDeliveries: 2 });
     e.attempt(sent({ messageKey: 'K1' }));
     e.attempt(sent({ messageKey: 'K2', messageId: 'm2@app.example.com' }));
     e.event(refusal({}));
@@ -103,5 +103,26 @@ describe('resent through another path', () => {
     d.attempt(sent({ recipient: 'carol@example.net', timeMs: Date.parse('2024-11-03T08:21:00Z') }));
     const [f] = d.build();
     expect(f).toMatchObject({ subject: { deliveredPath: 'mx1 via mx.example.net' }, counts: { deliveries: 2 } });
+  });
+
+  it('finds a message among many deliveries, after the ring wrapped, and only its own recipient', () => {
+    const d = new ResentDetector({ maxDeliveries: 1000 });
+    d.event(refusal({ messageId: 'target@app.example.com' }));
+    for (let i = 0; i < 5000; i++) {
+      d.attempt(sent({ messageKey: `K${i}`, messageId: `m${i}@app.example.com`, recipient: `r${i}@example.net` }));
+      if (i === 4500) {
+        d.attempt(sent({ messageKey: 'T1', messageId: 'target@app.example.com', recipient: 'someone.else@example.net' }));
+        d.attempt(sent({ messageKey: 'T2', messageId: 'target@app.example.com', recipient: 'Carol@Example.net', timeMs: Date.parse('2024-11-03T08:30:00Z') }));
+      }
+    }
+    const [f, ...rest] = d.build();
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ counts: { deliveries: 1, deliveredAt: '2024-11-03T08:30:00.000Z' } });
+    // A delivery overwritten by 1,000 later ones is gone.
+    const e = new ResentDetector({ maxDeliveries: 1000 });
+    e.event(refusal({ messageId: 'target@app.example.com' }));
+    e.attempt(sent({ messageKey: 'T2', messageId: 'target@app.example.com' }));
+    for (let i = 0; i < 1000; i++) e.attempt(sent({ messageKey: `K${i}`, messageId: `m${i}@app.example.com` }));
+    expect(e.build()).toEqual([]);
   });
 });

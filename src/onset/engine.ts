@@ -27,6 +27,7 @@ import { CountMinSketch, hashPair } from './sketch.js';
 import { FifoHashSet } from './fifo-set.js';
 import { detach, Interner } from '../model/detach.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
+import { UnitRing, type RingUnit } from './unit-ring.js';
 import { attribute, type Attribute, type Attribution, type AttributedUnit, type AttributionTop } from './attribution.js';
 import { BernoulliCusumBank, DEFAULT_DETECTOR, type Alarm, type DetectorConfig } from './detector.js';
 
@@ -199,8 +200,7 @@ export class OnsetEngine {
   private readonly global: Series;
   private readonly providers = new Map<string, Series>();
   private readonly domains = new Map<string, Series>();
-  private readonly ring: Unit[] = [];
-  private ringStart = 0;
+  private readonly ring: UnitRing;
   private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
   /** Inbound refusals per minute and subtype (count basis), with recent client IPs for concentration. */
   private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: number | null }[] }>();
@@ -249,6 +249,7 @@ export class OnsetEngine {
     this.domainIdleMs = options.domainIdleMs ?? 24 * 3_600_000;
     this.ringUnits = options.ringUnits ?? 500_000;
     this.ringMs = options.ringMs ?? 60 * 60_000;
+    this.ring = new UnitRing(this.ringUnits);
     this.defaultPrior = options.defaultPrior ?? 0.005;
     this.onUnit = options.onUnit;
     this.global = this.newSeries('global', '*', null, null, -Infinity);
@@ -263,7 +264,7 @@ export class OnsetEngine {
     let detectors = this.global.detectors.size + this.plain.size + (this.other?.detectors.size ?? 0);
     for (const s of this.providers.values()) detectors += s.detectors.size;
     for (const s of this.domains.values()) detectors += s.detectors.size;
-    return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.length - this.ringStart, domainSeries: this.domains.size, domainDetectors: this.domainDetectors, detectors };
+    return { pendingUnits: this.pending.size, decidedKeys: this.decided.size, ringUnits: this.ring.size, domainSeries: this.domains.size, domainDetectors: this.domainDetectors, detectors };
   }
 
   /** Relay names, IPs, domains: one copy each for every unit and table that keeps them. */
@@ -552,14 +553,7 @@ export class OnsetEngine {
     this.stats.units++;
     if (u.failed) this.stats.failedUnits++;
     this.ring.push(u);
-    while (this.ring.length - this.ringStart > this.ringUnits || (this.ringStart < this.ring.length && this.ring[this.ringStart]!.t < u.t - 2 * this.ringMs)) this.ringStart++;
-    // Compact once the dropped head is as long as the live part: the dropped units (about 1 KiB each
-    // with their attributes) stay referenced until then, so waiting for a fixed 100,000 held 100 MiB
-    // for nothing (seen in the 50-hour tail soak). Amortised O(1) per unit.
-    if (this.ringStart > 4096 && this.ringStart >= this.ring.length - this.ringStart) {
-      this.ring.splice(0, this.ringStart);
-      this.ringStart = 0;
-    }
+    while (this.ring.size > this.ringUnits || this.ring.oldest < u.t - 2 * this.ringMs) this.ring.shift();
     const chain = this.seriesFor(u);
     chain.forEach((s, level) => {
       if (s.startedAt === -Infinity) {
@@ -604,11 +598,6 @@ export class OnsetEngine {
         }
       }
     });
-    // In the attribution ring from now on, where only its time, outcome, domain and attributes are
-    // read: its key and recipient (unique strings, about half of a unit) go. A busy relay's ring
-    // holds up to `ringUnits` of them.
-    u.key = '';
-    u.recipient = '';
   }
 
   /**
@@ -755,11 +744,9 @@ export class OnsetEngine {
     }
   }
 
-  private unitsOf(s: Series, from: number): Unit[] {
-    const out: Unit[] = [];
-    for (let i = this.ringStart; i < this.ring.length; i++) {
-      const u = this.ring[i]!;
-      if (u.t < from) continue;
+  private unitsOf(s: Series, from: number): RingUnit[] {
+    const out: RingUnit[] = [];
+    for (const u of this.ring.since(from)) {
       if (s.level === 'global' || (s.level === 'provider' && u.provider === s.provider) || (s.level === 'rcpt_domain' && u.domain === s.domain)) out.push(u);
     }
     return out;

@@ -38,7 +38,14 @@ const REJECTS = [
 const DOMAINS = ['example.org', 'example.net', 'example.com', 'mail.example.org', 'corp.example.net', 'gmail.example', 'outlook.example'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-export async function generate(path, lines, seed = 550, domainCount = 0) {
+/**
+ * Writes `lines` lines to `path`. With `notifications`, each bounce's non-delivery report is a message
+ * of its own lines too (cleanup, qmgr `from=<>`, its LMTP delivery to the sender, `removed`), as in
+ * a real log; without it (the default, which the cached logs and recorded results use) the report's
+ * queue ID is only named, so a follower keeps it open until its idle timeout (bench/tail-rate.mjs
+ * needs them closed: its log time is the wall clock).
+ */
+export async function generate(path, lines, seed = 550, domainCount = 0, { notifications = false } = {}) {
   const r = rng(seed);
   const pick = (a) => a[Math.floor(r() * a.length)];
   // With domainCount, recipient domains come from a heavy-tailed set of that many (d17.example...):
@@ -75,7 +82,16 @@ export async function generate(path, lines, seed = 550, domainCount = 0) {
         const text = reply.replace('USER', rcpt.split('@')[0]).replace('SENDER', sender);
         const dsn = /\b([45]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1] ?? '5.0.0';
         lines.push(`postfix/smtp[3001]: ${qid}: to=<${rcpt}>, relay=${host}[203.0.113.${10 + i}]:25, delay=1.4, delays=0.1/0/0.7/0.6, dsn=${dsn}, status=bounced (host ${host}[203.0.113.${10 + i}] said: ${text} (in reply to ${stage} command))`);
-        lines.push(`postfix/bounce[3100]: ${qid}: sender non-delivery notification: ${(qidCounter += 3).toString(16).toUpperCase()}`);
+        const ndr = (qidCounter += 3).toString(16).toUpperCase();
+        if (notifications) lines.push(`postfix/cleanup[2200]: ${ndr}: message-id=<20240311.${ndr}@mx1.example.com>`);
+        lines.push(`postfix/bounce[3100]: ${qid}: sender non-delivery notification: ${ndr}`);
+        if (notifications) {
+          lines.push(
+            `postfix/qmgr[1100]: ${ndr}: from=<>, size=${3000 + (text.length % 4000)}, nrcpt=1 (queue active)`,
+            `postfix/lmtp[3300]: ${ndr}: to=<${sender}>, relay=mail.example.com[private/dovecot-lmtp], delay=0.05, delays=0.01/0/0.01/0.03, dsn=2.0.0, status=sent (250 2.0.0 <${sender}> Saved)`,
+            `postfix/qmgr[1100]: ${ndr}: removed`,
+          );
+        }
       } else if (p < 0.09) {
         lines.push(`postfix/smtp[3001]: ${qid}: to=<${rcpt}>, relay=mx.example.net[203.0.113.25]:25, delay=300, delays=0.1/0/0.2/0.1, dsn=4.2.0, status=deferred (host mx.example.net[203.0.113.25] said: 450 4.2.0 <${rcpt}>: Recipient address rejected: Greylisted (in reply to RCPT TO command))`);
       } else {

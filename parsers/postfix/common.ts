@@ -73,8 +73,8 @@ export function scanKeyValues(
   while (i < s.length) {
     const eq = s.indexOf('=', i);
     if (eq <= i) break;
+    if (!isKeyName(s, i, eq)) break;
     const key = s.slice(i, eq);
-    if (!/^[a-z_]+$/.test(key)) break;
     if (key === stopKey) return { values, end: i, stoppedAt: eq + 1 };
     let j = eq + 1;
     let value: string;
@@ -85,8 +85,10 @@ export function scanKeyValues(
       value = s.slice(j, close + 1);
       j = close + 1;
     } else {
-      let k = j;
-      while (k < s.length && !isSeparator(s, k)) k++;
+      // The value runs to the first separator: a space, or `, ` (whose space is then the first one).
+      let k = s.indexOf(' ', j);
+      if (k < 0) k = s.length;
+      else if (k > j && s.charCodeAt(k - 1) === 44 /* , */) k--;
       value = s.slice(j, k);
       j = k;
     }
@@ -105,9 +107,13 @@ function isValueEnd(s: string, i: number): boolean {
   return c === 44 /* , */ || c === 32 /* space */ || c === 58 /* : */;
 }
 
-function isSeparator(s: string, i: number): boolean {
-  const c = s.charCodeAt(i);
-  return c === 32 || (c === 44 && s.charCodeAt(i + 1) === 32);
+/** `[a-z_]+` over s[from, to). */
+function isKeyName(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 97 || c > 122) && c !== 95) return false;
+  }
+  return to > from;
 }
 
 /** Reply code (`550`), optional `-`/space, optional enhanced status (`5.7.26`, also `#5.1.0`). */

@@ -99,7 +99,10 @@ function decodeMessage(envelope: Envelope, daemon: string | null): Decoded {
 }
 
 export function decodePostfixLine(line: string): Decoded {
-  if (line.length === 0 || line.trim().length === 0) return { type: 'blank' };
+  // Only a line that starts with white space (code <= 32, or a non-ASCII space) can be blank: no
+  // trimmed copy of every line.
+  const first = line.charCodeAt(0);
+  if (line.length === 0 || ((first <= 32 || first >= 160) && line.trim().length === 0)) return { type: 'blank' };
   const envelope = parseEnvelope(line);
   if (envelope === null) return decodeMessage(bareEnvelope(line), null);
   const daemon = envelope.program === null ? null : postfixDaemon(envelope.program);

@@ -40,8 +40,10 @@ export const CONTAINER_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /;
 /** Level words a syslog parse must not take for a host name (an app's `2024-... ERROR mailer: ...`). */
 export const LEVEL_WORDS: ReadonlySet<string> = new Set(['ERROR', 'WARN', 'WARNING', 'INFO', 'DEBUG', 'TRACE', 'FATAL', 'CRITICAL', 'SEVERE', 'NOTICE', 'error', 'warn', 'info', 'debug']);
 
-/** `tag[pid]: ` or `tag: ` after the host. The tag has no spaces, brackets or colons. */
-const TAG = /^([^\s[\]:]+)(?:\[(\d{1,10})\])?: /;
+/**
+ * `tag[pid]: ` or `tag: ` after the host, as the pattern `^([^\s[\]:]+)(?:\[(\d{1,10})\])?: ` would
+ * read it (parseTag scans it by hand: it runs on every line). The tag has no spaces, brackets or colons.
+ */
 
 function fractionMs(fraction: string | undefined): number {
   if (fraction === undefined) return 0;
@@ -111,28 +113,67 @@ function parseTimestampText(s: string): { time: LogTime; length: number } | null
 export function parseEnvelope(line: string): Envelope | null {
   let rest = line;
   let container: string | null = null;
-  const c = CONTAINER_PREFIX.exec(rest);
-  if (c !== null) {
-    container = c[1]!;
-    rest = rest.slice(c[0].length);
+  if (mayHaveContainerPrefix(rest)) {
+    const c = CONTAINER_PREFIX.exec(rest);
+    if (c !== null) {
+      container = c[1]!;
+      rest = rest.slice(c[0].length);
+    }
   }
   const ts = parseTimestamp(rest);
   if (ts === null) return null;
-  rest = rest.slice(ts.length);
-  const space = rest.indexOf(' ');
-  if (space <= 0) return null;
-  const host = rest.slice(0, space);
-  rest = rest.slice(space + 1);
-  const t = TAG.exec(rest);
-  if (t === null) return null;
+  const hostAt = ts.length;
+  const space = rest.indexOf(' ', hostAt);
+  if (space <= hostAt) return null;
+  const host = rest.slice(hostAt, space);
+  const tag = parseTag(rest, space + 1);
+  if (tag === null) return null;
   return {
     time: ts.time,
     host,
-    program: t[1]!,
-    pid: t[2] === undefined ? null : Number(t[2]),
+    program: rest.slice(space + 1, tag.programEnd),
+    pid: tag.pid,
     container,
-    message: rest.slice(t[0].length),
+    message: rest.slice(tag.messageAt),
   };
+}
+
+/**
+ * Whether `s` can start with a compose prefix (`name | `): the first space run is followed by `|`.
+ * Most lines start with a timestamp, where it is not; the pattern then need not run.
+ */
+function mayHaveContainerPrefix(s: string): boolean {
+  let i = s.indexOf(' ');
+  if (i <= 0) return false;
+  while (s.charCodeAt(i) === 32) i++;
+  return s.charCodeAt(i) === 124 /* | */;
+}
+
+/**
+ * TAG (`tag[pid]: ` or `tag: `) read at `from` without a regex: the tag runs to the first white
+ * space, bracket or colon; then an optional `[digits]` (1 to 10) and `: `.
+ */
+function parseTag(s: string, from: number): { programEnd: number; pid: number | null; messageAt: number } | null {
+  let i = from;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 91 /* [ */ || c === 93 /* ] */ || c === 58 /* : */ || c === 32 || (c >= 9 && c <= 13)) break;
+    // Non-ASCII: white space by the pattern's own definition ends the tag.
+    if (c >= 128 && /\s/.test(s[i]!)) break;
+  }
+  if (i === from) return null;
+  const programEnd = i;
+  let pid: number | null = null;
+  if (s.charCodeAt(i) === 91) {
+    let j = i + 1;
+    while (j < s.length && j - i - 1 < 11 && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    const digits = j - i - 1;
+    if (digits < 1 || digits > 10 || s.charCodeAt(j) !== 93) return null;
+    pid = Number(s.slice(i + 1, j));
+    i = j + 1;
+  }
+  if (s.charCodeAt(i) !== 58 || s.charCodeAt(i + 1) !== 32) return null;
+  return { programEnd, pid, messageAt: i + 2 };
 }
 
 /** The envelope of a line that carries no header at all (an excerpt pasted from a ticket). */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEnvelope, parseTimestamp } from '../../../parsers/syslog/envelope.js';
 
@@ -69,5 +70,40 @@ describe('parseEnvelope', () => {
     ['tag without colon', 'Oct  3 14:22:07 mx1 postfix/smtpd[12] x'],
   ])('returns null for %s', (_name, line) => {
     expect(parseEnvelope(line)).toBeNull();
+  });
+});
+
+/** The envelope as the original patterns read it (the parser now scans the tag by hand). */
+function byPatterns(line: string): ReturnType<typeof parseEnvelope> {
+  let rest = line;
+  let container: string | null = null;
+  const c = /^([A-Za-z0-9][A-Za-z0-9_.-]*) +\| /.exec(rest);
+  if (c !== null) {
+    container = c[1]!;
+    rest = rest.slice(c[0].length);
+  }
+  const ts = parseTimestamp(rest);
+  if (ts === null) return null;
+  rest = rest.slice(ts.length);
+  const space = rest.indexOf(' ');
+  if (space <= 0) return null;
+  const host = rest.slice(0, space);
+  rest = rest.slice(space + 1);
+  const t = /^([^\s[\]:]+)(?:\[(\d{1,10})\])?: /.exec(rest);
+  if (t === null) return null;
+  return { time: ts.time, host, program: t[1]!, pid: t[2] === undefined ? null : Number(t[2]), container, message: rest.slice(t[0].length) };
+}
+
+describe('envelope scan', () => {
+  it('reads every line as the patterns do (tags, pids, compose prefixes, odd characters)', () => {
+    const piece = fc.constantFrom('postfix/smtp', 'exim', '[', ']', ':', ': ', ' ', '  ', '\t', '\u00a0', '\u2028', '\x01', '|', ' | ', '123', '12345678901', 'a', 'web-1', '.', '-', 'é');
+    const head = fc.constantFrom('Mar 11 06:00:00 ', '2024-03-11T06:00:00Z ', 'app-1  | Mar 11 06:00:00 ', 'x | 2024-03-11T06:00:00.5+01:00 ', '');
+    fc.assert(
+      fc.property(head, fc.array(piece, { maxLength: 12 }), (h, parts) => {
+        const line = `${h}${parts.join('')}`;
+        expect(parseEnvelope(line)).toEqual(byPatterns(line));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

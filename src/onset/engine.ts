@@ -229,8 +229,10 @@ export class OnsetEngine {
     /** Per watched attribute (WATCHED order), the value that carried over half of the minute, once it ended. */
     major: (string | null)[] | null;
   }[] = [];
-  /** Sums over the buckets of the last 10 minutes (recent) and the hour before (prior). */
-  private readonly watchRecent = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
+  /**
+   * Sums over the buckets of the hour before the last 10 minutes (prior); the recent minutes' sums
+   * are taken from their buckets for the few values that can qualify (see watchAttributes).
+   */
   private readonly watchPrior = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
   private watchRecentN = 0;
   private watchPriorN = 0;
@@ -555,7 +557,8 @@ export class OnsetEngine {
     this.ring.push(u);
     while (this.ring.size > this.ringUnits || this.ring.oldest < u.t - 2 * this.ringMs) this.ring.shift();
     const chain = this.seriesFor(u);
-    chain.forEach((s, level) => {
+    for (let level = 0; level < chain.length; level++) {
+      const s = chain[level]!;
       if (s.startedAt === -Infinity) {
         s.startedAt = u.t;
         s.decayedTo = u.t;
@@ -597,7 +600,7 @@ export class OnsetEngine {
           this.stats.detectorsRetired++;
         }
       }
-    });
+    }
   }
 
   /**
@@ -657,10 +660,8 @@ export class OnsetEngine {
       this.watchRecentN -= b.n;
       this.watchPriorN += b.n;
       for (const a of WATCHED) {
-        for (const [v, c] of b.counts.get(a)!) {
-          addCount(this.watchRecent.get(a)!, v, -c.n);
-          addCount(this.watchPrior.get(a)!, v, c.n);
-        }
+        const prior = this.watchPrior.get(a)!;
+        for (const [v, c] of b.counts.get(a)!) addCount(prior, v, c.n);
       }
     }
   }
@@ -674,12 +675,8 @@ export class OnsetEngine {
     const b = this.watchBuckets[this.watchBuckets.length - 1];
     if (b === undefined) return;
     b.major = WATCHED.map((a) => {
-      const into = this.watchRecent.get(a)!;
       let major: string | null = null;
-      for (const [v, c] of b.counts.get(a)!) {
-        addCount(into, v, c.n);
-        if (2 * c.n > b.n) major = v;
-      }
+      for (const [v, c] of b.counts.get(a)!) if (2 * c.n > b.n) major = v;
       return major;
     });
   }
@@ -687,10 +684,12 @@ export class OnsetEngine {
   private trimWatch(minute: number): void {
     while (this.watchBuckets.length > 0 && this.watchBuckets[0]!.minute < minute - 70) {
       const b = this.watchBuckets.shift()!;
-      const into = b.recent ? this.watchRecent : this.watchPrior;
-      if (b.recent) this.watchRecentN -= b.n;
-      else this.watchPriorN -= b.n;
-      for (const a of WATCHED) for (const [v, c] of b.counts.get(a)!) addCount(into.get(a)!, v, -c.n);
+      if (b.recent) {
+        this.watchRecentN -= b.n;
+        continue;
+      }
+      this.watchPriorN -= b.n;
+      for (const a of WATCHED) for (const [v, c] of b.counts.get(a)!) addCount(this.watchPrior.get(a)!, v, -c.n);
     }
   }
 
@@ -702,15 +701,15 @@ export class OnsetEngine {
     for (const [ai, a] of WATCHED.entries()) {
       if ((this.changeCooldown.get(a) ?? -Infinity) > now) continue;
       const prior = this.watchPrior.get(a)!;
-      const recent = this.watchRecent.get(a)!;
       // Only a value over half of the recent units can qualify, so at most one; and a value over half
       // of the recent minutes together is over half of at least one of them: its majority value. So
       // the candidates are the recent minutes' majority values, not every value seen (thousands of
       // client IPs, once a minute).
       for (const bucket of this.watchBuckets) {
         const value = bucket.recent ? (bucket.major?.[ai] ?? null) : null;
-        if (value === null) continue;
-        const n = recent.get(value) ?? 0;
+        if (value === null || value === '(others)') continue;
+        let n = 0;
+        for (const b of this.watchBuckets) if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
         const shareAfter = n / nRecent;
         const shareBefore = (prior.get(value) ?? 0) / nPrior;
         if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;

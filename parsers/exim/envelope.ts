@@ -39,7 +39,28 @@ export interface EximEntry {
   body: string;
 }
 
+/**
+ * The last time parsed, by its text: consecutive entries mostly share their second. A line that
+ * starts with the same text parses the same, unless that text has no offset and one follows it
+ * (`... 06:00:00 +0100 `): then the pattern runs.
+ */
+let lastText = '';
+let lastResult: { time: LogTime; length: number } | null = null;
+
 function parseEximTime(s: string): { time: LogTime; length: number } | null {
+  if (lastResult !== null && s.startsWith(lastText)) {
+    const next = s.charCodeAt(lastText.length);
+    if (next !== 43 /* + */ && next !== 45 /* - */) return lastResult;
+  }
+  const r = parseEximTimeText(s);
+  if (r !== null) {
+    lastText = s.slice(0, r.length);
+    lastResult = r;
+  }
+  return r;
+}
+
+function parseEximTimeText(s: string): { time: LogTime; length: number } | null {
   const m = EXIM_TIME.exec(s);
   if (m === null) return null;
   const [, y, mo, d, h, mi, se, fr, sign, oh, om] = m;

@@ -15,7 +15,19 @@ export interface Fields {
   words: string[];
 }
 
-const KEY = /^([A-Za-z]{1,3})=/;
+/**
+ * The length of a field name at `i` (`[A-Za-z]{1,3}` followed by `=`), or 0: what `^([A-Za-z]{1,3})=`
+ * matches, without a slice and a regex per token.
+ */
+function keyAt(s: string, i: number): number {
+  let n = 0;
+  while (n < 4) {
+    const c = s.charCodeAt(i + n);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) break;
+    n++;
+  }
+  return n >= 1 && n <= 3 && s.charCodeAt(i + n) === 61 /* = */ ? n : 0;
+}
 
 /** Octal escapes (`\303\251`) as UTF-8, and `\\` as `\`; Exim escapes non-printing bytes so. */
 export function decodeEscapes(s: string): string {
@@ -88,10 +100,10 @@ export function parseFields(s: string): Fields {
     while (s[i] === ' ') i++;
     if (i >= s.length) break;
     if (s.startsWith(': ', i)) return textAt(i + 2);
-    const key = KEY.exec(s.slice(i, i + 5));
-    if (key !== null) {
-      const name = key[1]!;
-      let j = i + key[0].length;
+    const keyLength = keyAt(s, i);
+    if (keyLength > 0) {
+      const name = s.slice(i, i + keyLength);
+      let j = i + keyLength + 1;
       if (name === 'H') {
         const h = parseHost(s, j);
         host = h.host;
@@ -110,8 +122,8 @@ export function parseFields(s: string): Fields {
         value = k < 0 ? s.slice(j) : s.slice(j, k + 1);
         j = k < 0 ? s.length : k + 1;
       } else {
-        let k = j;
-        while (k < s.length && s[k] !== ' ') k++;
+        let k = s.indexOf(' ', j);
+        if (k < 0) k = s.length;
         value = s.slice(j, k);
         j = k;
         if (value.endsWith(':') && (j >= s.length || s[j] === ' ')) {
@@ -130,7 +142,8 @@ export function parseFields(s: string): Fields {
       const close = s.indexOf('>', i);
       k = close < 0 ? s.length : close + 1;
     } else {
-      while (k < s.length && s[k] !== ' ') k++;
+      k = s.indexOf(' ', i);
+      if (k < 0) k = s.length;
     }
     let word = s.slice(i, k);
     if (word.endsWith(':') && (k >= s.length || s[k] === ' ')) {

@@ -117,6 +117,11 @@ export interface PipelineOptions {
    * onsets and units until the end (they reach it later than the events read meanwhile).
    */
   onsetWorker?: boolean;
+  /**
+   * Index MTA refusals for joins with app events (default true). Batch runs turn it off when no
+   * input can be an app log (runPipeline sniffs them first): the index holds up to 50,000 refusals.
+   */
+  linkIndex?: boolean;
   codes: CodeFilter;
   /** `--format`: read every input as this format instead of sniffing it. */
   format?: Format;
@@ -314,7 +319,7 @@ export class Pipeline {
           for (const r of this.linker.hold(e, options.correlator?.clock?.() ?? 0)) this.queue.push({ kind: 'event', e: r });
           return;
         }
-        this.linker.index(e);
+        if (options.linkIndex !== false) this.linker.index(e);
         this.queue.push({ kind: 'event', e });
       },
       outcome: (domain, status) => consumer.outcome(domain, status),
@@ -678,11 +683,47 @@ export class Pipeline {
 const NOT_RECOGNISED = 'no line of this input was recognised as a supported mail log format';
 
 /** Batch: reads the sources one after another (rotated sets oldest first) through one pipeline. */
+/**
+ * Whether any input of a batch run may be an application log, decided before reading from each
+ * input's first lines with the run's own sniff (the same lines, so the same choice). When none can
+ * be, MTA refusals need not be indexed for app joins. Anything unsure counts as "may": standard
+ * input, a JSON wrapper, an input compressed with an external tool, one that cannot be read or
+ * whose format is not clear.
+ */
+export async function mayHoldAppLogs(sources: readonly InputSource[], options: Pick<PipelineOptions, 'format' | 'stdin'>): Promise<boolean> {
+  if (options.format !== undefined) return options.format === 'app';
+  for (const source of sources) {
+    if (source.kind !== 'file') return true;
+    let stream: Readable | null = null;
+    try {
+      const opened = await openInput(source, options.stdin);
+      stream = opened.stream;
+      if (opened.compression !== null && opened.compression !== 'gzip') return true;
+      const text = await asUtf8(opened.stream);
+      stream = text.stream;
+      const sample: string[] = [];
+      for await (const batch of readLineBatches(text.stream, new LineSplitter())) {
+        for (const line of batch) if (sample.length < SNIFF_LINES) sample.push(line.text);
+        if (sample.length >= SNIFF_LINES) break;
+      }
+      if (sniffWrapper(sample) !== null) return true;
+      const parser = chooseParser(sample);
+      if (parser === null || parser.format === 'app') return true;
+    } catch {
+      return true;
+    } finally {
+      stream?.destroy();
+    }
+  }
+  return false;
+}
+
 export async function runPipeline(
   sources: readonly InputSource[],
   options: PipelineOptions,
   consumer: PipelineConsumer,
 ): Promise<PipelineResult> {
+  if (options.linkIndex === undefined && !(await mayHoldAppLogs(sources, options))) options = { ...options, linkIndex: false };
   const pipeline = new Pipeline(options, consumer);
   // A Docker line split across a rotation continues in the next file of the same rotated set.
   const unwrappers = new Map<string, Unwrapper | null>();

@@ -23,6 +23,9 @@
  *   BENCH_10M_ROUNDS=3                 rounds at 10 M (default 1: one 10 M round of all contenders takes ~7 min)
  *   BENCH_LINES=200000                 the smaller size (default 1,000,000)
  *   BENCH_INSTALL=0                    never install or download pflogsumm / eximstats
+ *
+ * The logs are cached by name (bench/out/postfix-1000000.log, exim-1000000.log, ...-10000000.log):
+ * delete them after changing a generator.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { SUBTYPE_INFO, type SubtypeId } from '../classify/subtypes.js';
 import { domainOf } from '../model/address.js';
-import { detach } from '../model/detach.js';
+import { detach, Interner } from '../model/detach.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import type { OnsetRecord } from '../onset/engine.js';
 import type { EvidenceLine, Finding, FindingKind, Severity } from './types.js';
@@ -71,9 +71,35 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || findingWeight(b) - findingWeight(a) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** Input paths of evidence lines: one copy each (thousands of examples name a few files). */
+const files = new Interner(1_000);
+
 function example(e: RejectionEvent): EvidenceLine {
   const text = e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply;
-  return { file: detach(e.source.file), line: e.source.line, time: e.time, text: detach(text) };
+  return { file: files.get(e.source.file), line: e.source.line, time: e.time, text: detach(text) };
+}
+
+/**
+ * A set of strings that is a bare string while it holds one (most sender -> recipient pairs are
+ * refused once: a Set each would be most of the pair table's memory), null while empty.
+ */
+type SmallSet = string | Set<string> | null;
+
+function smallHas(s: SmallSet, v: string): boolean {
+  return s === null ? false : typeof s === 'string' ? s === v : s.has(v);
+}
+
+function smallSize(s: SmallSet): number {
+  return s === null ? 0 : typeof s === 'string' ? 1 : s.size;
+}
+
+/** `s` with `v` added (a copy of it), unless it already holds `max`. */
+function smallAdd(s: SmallSet, v: string, max: number): SmallSet {
+  if (smallSize(s) >= max) return s;
+  if (s === null) return detach(v);
+  if (typeof s === 'string') return new Set([s, detach(v)]);
+  s.add(detach(v));
+  return s;
 }
 
 function earlier(a: string | null, b: string | null): string | null {
@@ -113,8 +139,8 @@ interface PairState {
   library: string | null;
   subtype: SubtypeId;
   attempts: number;
-  keys: Set<string>;
-  messages: Set<string>;
+  keys: SmallSet;
+  messages: SmallSet;
   messagesCapped: boolean;
   times: number[];
   firstSeen: string | null;
@@ -225,8 +251,8 @@ export class FindingsBuilder {
         library: library === null ? null : detach(library),
         subtype: e.classification?.subtype ?? 'other_or_unclassified',
         attempts: 0,
-        keys: new Set(),
-        messages: new Set(),
+        keys: null,
+        messages: null,
         messagesCapped: false,
         times: [],
         firstSeen: null,
@@ -235,12 +261,12 @@ export class FindingsBuilder {
       };
       this.pairs.set(detach(key), p);
     }
-    if (p.keys.has(attemptKey)) return;
-    if (p.keys.size < MAX_KEYS) p.keys.add(detach(attemptKey));
+    if (smallHas(p.keys, attemptKey)) return;
+    p.keys = smallAdd(p.keys, attemptKey, MAX_KEYS);
     p.attempts++;
     const msg = e.messageId ?? mk ?? attemptKey;
-    if (!p.messages.has(msg)) {
-      if (p.messages.size < MAX_KEYS) p.messages.add(detach(msg));
+    if (!smallHas(p.messages, msg)) {
+      if (smallSize(p.messages) < MAX_KEYS) p.messages = smallAdd(p.messages, msg, MAX_KEYS);
       else p.messagesCapped = true;
     }
     const t = ms(e.time);
@@ -303,7 +329,7 @@ export class FindingsBuilder {
         counts: {
           attempts: p.attempts,
           wastedAttempts: p.attempts - 1,
-          messages: p.messages.size,
+          messages: smallSize(p.messages),
           maxIn10Minutes: burst,
           firstSeen: p.firstSeen,
           lastSeen: p.lastSeen,
@@ -354,8 +380,10 @@ export class FindingsBuilder {
     }
     const rcpt = e.recipient.toLowerCase();
     if (!s.refused.has(rcpt) && s.refused.size < 50) {
-      s.refused.set(detach(rcpt), { reply: detach(e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply), subtype: e.classification?.subtype ?? 'other_or_unclassified' });
-      if (s.examples.length < MAX_EXAMPLES) s.examples.push(example(e));
+      // The example's text is the refusal's reply as kept here: one copy for both.
+      const ex = example(e);
+      s.refused.set(detach(rcpt), { reply: ex.text, subtype: e.classification?.subtype ?? 'other_or_unclassified' });
+      if (s.examples.length < MAX_EXAMPLES) s.examples.push(ex);
     }
     for (const a of [...sentOthers, ...appAccepted]) if (s.accepted.size < 50) s.accepted.add(detach(a.toLowerCase()));
     s.acceptedCount = Math.max(s.acceptedCount, sentCount, appAccepted.length, s.accepted.size);

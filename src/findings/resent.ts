@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
-import { detach } from '../model/detach.js';
+import { detach, Interner } from '../model/detach.js';
 import { FifoMap } from '../model/fifo-map.js';
 import { hashPair } from '../onset/sketch.js';
 import type { EvidenceLine, Finding } from './types.js';
@@ -66,7 +66,9 @@ class DeliveryRing {
   /** Absolute number of each slot's delivery (valid while more than `written - capacity`). */
   private readonly seq: Float64Array;
   private written = 0;
-  private readonly newest = new Map<number, number>();
+  /** Per bucket (the top bits of a Message-ID's hash), its newest slot or -1. */
+  private readonly newest: Int32Array;
+  private readonly bucketShift: number;
   private paths: string[] = [];
   private pathIndex = new Map<string, number>();
 
@@ -78,6 +80,10 @@ class DeliveryRing {
     this.time = new Float64Array(capacity);
     this.path = new Int32Array(capacity);
     this.prev = new Int32Array(capacity);
+    // About two buckets per slot, a power of two: short chains in 4 bytes a bucket.
+    const bits = Math.max(4, Math.ceil(Math.log2(2 * capacity)));
+    this.newest = new Int32Array(2 ** bits).fill(-1);
+    this.bucketShift = 32 - bits;
     this.seq = new Float64Array(capacity);
   }
 
@@ -94,19 +100,19 @@ class DeliveryRing {
     const slot = this.written % this.capacity;
     if (this.written >= this.capacity) {
       // Overwriting the oldest delivery: its bucket forgets it if it was the bucket's newest.
-      const old = this.msgA[slot]! >>> 2;
-      if (this.newest.get(old) === slot) this.newest.delete(old);
+      const old = this.msgA[slot]! >>> this.bucketShift;
+      if (this.newest[old] === slot) this.newest[old] = -1;
     }
-    const bucket = a >>> 2;
+    const bucket = a >>> this.bucketShift;
     this.msgA[slot] = a;
     this.msgB[slot] = b;
     this.rcptA[slot] = ra;
     this.rcptB[slot] = rb;
     this.time[slot] = timeMs ?? Number.NaN;
     this.path[slot] = p;
-    this.prev[slot] = this.newest.get(bucket) ?? -1;
+    this.prev[slot] = this.newest[bucket]!;
     this.seq[slot] = this.written;
-    this.newest.set(bucket, slot);
+    this.newest[bucket] = slot;
     this.written++;
   }
 
@@ -115,7 +121,7 @@ class DeliveryRing {
     const [a, b] = hashPair(messageId);
     const found: Delivery[] = [];
     const oldest = this.written - this.capacity;
-    let slot = this.newest.get(a >>> 2) ?? -1;
+    let slot = this.newest[a >>> this.bucketShift]!;
     let after = Infinity;
     // Newest first along the bucket's chain, while the links go back in time and stay in the ring.
     while (slot >= 0 && this.seq[slot]! < after && this.seq[slot]! >= oldest) {
@@ -131,7 +137,7 @@ class DeliveryRing {
 
   private reset(): void {
     this.written = 0;
-    this.newest.clear();
+    this.newest.fill(-1);
     this.paths = [];
     this.pathIndex = new Map();
   }
@@ -140,6 +146,8 @@ class DeliveryRing {
 export class ResentDetector {
   private readonly refused: FifoMap<Refusal>;
   private readonly delivered: DeliveryRing;
+  /** Refusal paths and input paths: a handful of distinct values for thousands of refusals. */
+  private readonly strings = new Interner(10_000);
 
   constructor(options: ResentOptions = {}) {
     this.refused = new FifoMap(options.maxMessages ?? 50_000);
@@ -151,12 +159,13 @@ export class ResentDetector {
     if (e.messageId === null || e.direction === 'inbound' || e.code === null || e.code < 500) return;
     if (this.refused.get(e.messageId) !== undefined) return;
     const by = e.remote?.name ?? e.relay ?? (e.direction === 'submission' ? 'its relay' : 'unknown');
+    // Kept for up to 50,000 refusals: shared or copied strings, never views of the log line.
     this.refused.set(detach(e.messageId), {
-      path: e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`,
+      path: this.strings.get(e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`),
       timeMs: e.time === null ? null : Date.parse(e.time),
       code: e.code,
-      recipient: e.recipient,
-      example: { file: e.source.file, line: e.source.line, time: e.time, text: detach(e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply) },
+      recipient: e.recipient === null ? null : detach(e.recipient),
+      example: { file: this.strings.get(e.source.file), line: e.source.line, time: e.time, text: detach(e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply) },
     });
   }
 

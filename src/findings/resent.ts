@@ -22,7 +22,7 @@ function isLoopback(ip: string | null): boolean {
 export interface ResentOptions {
   /** Successful deliveries remembered, the latest (default 100,000, 3.6 MB). */
   maxDeliveries?: number;
-  /** Refused Message-IDs remembered (default 50,000). */
+  /** Refused Message-IDs remembered with an example line each (default 20,000, about 10 MB). */
   maxMessages?: number;
 }
 
@@ -150,7 +150,7 @@ export class ResentDetector {
   private readonly strings = new Interner(10_000);
 
   constructor(options: ResentOptions = {}) {
-    this.refused = new FifoMap(options.maxMessages ?? 50_000);
+    this.refused = new FifoMap(options.maxMessages ?? 20_000);
     this.delivered = new DeliveryRing(options.maxDeliveries ?? 100_000);
   }
 
@@ -159,7 +159,7 @@ export class ResentDetector {
     if (e.messageId === null || e.direction === 'inbound' || e.code === null || e.code < 500) return;
     if (this.refused.get(e.messageId) !== undefined) return;
     const by = e.remote?.name ?? e.relay ?? (e.direction === 'submission' ? 'its relay' : 'unknown');
-    // Kept for up to 50,000 refusals: shared or copied strings, never views of the log line.
+    // Kept for up to 20,000 refusals: shared or copied strings, never views of the log line.
     this.refused.set(detach(e.messageId), {
       path: this.strings.get(e.direction === 'submission' ? `app ${e.mta.host ?? '?'} via ${by}` : `${e.mta.host ?? '?'} via ${by}`),
       timeMs: e.time === null ? null : Date.parse(e.time),

@@ -17,7 +17,7 @@
  * Pure: no state, never throws.
  */
 import type { Envelope, LogTime } from '../../src/model/records.js';
-import { parseEnvelope } from '../syslog/envelope.js';
+import { lastPrefixMemo, parseEnvelope } from '../syslog/envelope.js';
 
 const EXIM_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?(?: ([+-])(\d{2})(\d{2}))? /;
 /** `host exim[pid]: ` after a syslog timestamp, or at the start of a host-first line. */
@@ -40,25 +40,13 @@ export interface EximEntry {
 }
 
 /**
- * The last time parsed, by its text: consecutive entries mostly share their second. A line that
- * starts with the same text parses the same, unless that text has no offset and one follows it
- * (`... 06:00:00 +0100 `): then the pattern runs.
+ * The time at the start of an entry, remembered by its text (consecutive entries mostly share their
+ * second), unless an offset follows a text that had none (`... 06:00:00 +0100 `): the pattern runs.
  */
-let lastText = '';
-let lastResult: { time: LogTime; length: number } | null = null;
-
-function parseEximTime(s: string): { time: LogTime; length: number } | null {
-  if (lastResult !== null && s.startsWith(lastText)) {
-    const next = s.charCodeAt(lastText.length);
-    if (next !== 43 /* + */ && next !== 45 /* - */) return lastResult;
-  }
-  const r = parseEximTimeText(s);
-  if (r !== null) {
-    lastText = s.slice(0, r.length);
-    lastResult = r;
-  }
-  return r;
-}
+const parseEximTime = lastPrefixMemo(parseEximTimeText, (s, at) => {
+  const next = s.charCodeAt(at);
+  return next !== 43 /* + */ && next !== 45 /* - */;
+});
 
 function parseEximTimeText(s: string): { time: LogTime; length: number } | null {
   const m = EXIM_TIME.exec(s);

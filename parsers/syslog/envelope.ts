@@ -51,24 +51,28 @@ function fractionMs(fraction: string | undefined): number {
 }
 
 /**
- * The last timestamp parsed, by its exact text: consecutive lines of a log mostly share their
- * second, so a line that starts with the same text gets the same (never mutated) result without a
- * regex. The text ends at the separator the patterns require, so a line starting with it parses to
- * the same time and length.
+ * Remembers the last result of a parser that reads a prefix of its input (a timestamp): consecutive
+ * lines of a log mostly share their second, so a line that starts with the text the last call read
+ * gets the same (never mutated) result without a regex. Sound when the text read ends where the
+ * pattern requires it to (a separator), so any line starting with it reads the same; `reuse` can
+ * refuse a line where the pattern could read further (an optional part that follows).
  */
-let lastText = '';
-let lastResult: { time: LogTime; length: number } | null = null;
+export function lastPrefixMemo<T extends { length: number }>(parse: (s: string) => T | null, reuse: (s: string, at: number) => boolean = () => true): (s: string) => T | null {
+  let lastText = '';
+  let lastResult: T | null = null;
+  return (s) => {
+    if (lastResult !== null && s.startsWith(lastText) && reuse(s, lastText.length)) return lastResult;
+    const r = parse(s);
+    if (r !== null) {
+      lastText = s.slice(0, r.length);
+      lastResult = r;
+    }
+    return r;
+  };
+}
 
 /** Parses the timestamp at the start of `s`; returns it and the length consumed (0 when none). */
-export function parseTimestamp(s: string): { time: LogTime; length: number } | null {
-  if (lastResult !== null && s.startsWith(lastText)) return lastResult;
-  const r = parseTimestampText(s);
-  if (r !== null) {
-    lastText = s.slice(0, r.length);
-    lastResult = r;
-  }
-  return r;
-}
+export const parseTimestamp: (s: string) => { time: LogTime; length: number } | null = lastPrefixMemo(parseTimestampText);
 
 function parseTimestampText(s: string): { time: LogTime; length: number } | null {
   const first = s.charCodeAt(0);

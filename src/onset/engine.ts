@@ -321,8 +321,8 @@ export class OnsetEngine {
         t: a.timeMs,
         failed: subtype !== null,
         subtype,
-        // The unit stays in the attribution ring for up to an hour: copies of its strings, not views
-        // of the log lines (a busy relay's ring would otherwise hold a million lines).
+        // The unit's strings outlive its line (pending, then the attribution ring's tables for up
+        // to two hours): shared copies, not views that would keep whole log lines alive.
         domain: this.strings.get(a.recipientDomain),
         provider: provider ?? 'other',
         recipient: detach(a.recipient),

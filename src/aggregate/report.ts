@@ -10,6 +10,7 @@
 import { detach } from '../model/detach.js';
 import { SUBTYPE_INFO, type SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryOutcome, Direction, RejectionEvent } from '../model/event.js';
+import { earlier, later } from '../model/time.js';
 import type { DeliveryUnit, OnsetRecord } from '../onset/engine.js';
 import type { CorrelatorStats } from '../correlate/postfix.js';
 import type { InputSummary } from '../pipeline.js';
@@ -445,18 +446,6 @@ function top(m: Map<string, number>, n = 3): { value: string; count: number }[] 
 
 const OUTCOME_FIELDS = ['sent', 'deferred', 'bounced', 'rejected', 'expired'] as const;
 type OutcomeField = (typeof OUTCOME_FIELDS)[number];
-
-function earlier(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return b < a ? b : a;
-}
-
-function later(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return b > a ? b : a;
-}
 
 export class ReportBuilder {
   private readonly groups = new Map<string, GroupState>();

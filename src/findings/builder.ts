@@ -15,6 +15,7 @@ import { SUBTYPE_INFO, type SubtypeId } from '../classify/subtypes.js';
 import { domainOf } from '../model/address.js';
 import { detach, Interner } from '../model/detach.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
+import { earlier, later } from '../model/time.js';
 import type { OnsetRecord } from '../onset/engine.js';
 import type { EvidenceLine, Finding, FindingKind, Severity } from './types.js';
 
@@ -100,18 +101,6 @@ function smallAdd(s: SmallSet, v: string, max: number): SmallSet {
   if (typeof s === 'string') return new Set([s, detach(v)]);
   s.add(detach(v));
   return s;
-}
-
-function earlier(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return b < a ? b : a;
-}
-
-function later(a: string | null, b: string | null): string | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return b > a ? b : a;
 }
 
 function ms(t: string | null): number | null {

@@ -25,10 +25,6 @@ export class FifoMap<V> {
     return this.map.get(key)?.v;
   }
 
-  has(key: string): boolean {
-    return this.map.has(key);
-  }
-
   set(key: string, v: V): void {
     const gen = ++this.gen;
     const prev = this.map.get(key);

@@ -178,6 +178,11 @@ function addCount(m: Map<string, number>, key: string, n: number): void {
   else m.set(key, v);
 }
 
+/** The engine's counters before any unit (also the remote engine's until its first answer). */
+export function emptyOnsetStats() {
+  return { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0, domainsIdled: 0 };
+}
+
 export class OnsetEngine {
   private readonly cfg: DetectorConfig;
   private readonly unitWindowMs: number;
@@ -238,7 +243,7 @@ export class OnsetEngine {
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
   private readonly changeCooldown = new Map<Attribute, number>();
-  readonly stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0, domainsIdled: 0 };
+  readonly stats = emptyOnsetStats();
 
   constructor(
     private readonly emit: (record: OnsetRecord) => void,

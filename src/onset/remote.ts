@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
-import type { DeliveryUnit, OnsetEngine, OnsetOptions, OnsetRecord } from './engine.js';
+import { emptyOnsetStats, type DeliveryUnit, type OnsetEngine, type OnsetOptions, type OnsetRecord } from './engine.js';
 
 /** One input of the engine, as sent to the worker. */
 export type EngineInput =
@@ -64,7 +64,7 @@ export class RemoteOnsetEngine {
     private readonly onUnit: ((unit: DeliveryUnit) => void) | undefined,
   ) {
     const { onUnit: _callback, ...cloneable } = options;
-    this.stats = { units: 0, failedUnits: 0, domainsEvicted: 0, onsets: 0, elevated: 0, updates: 0, recoveries: 0, incidents: 0, mixShifts: 0, domainsNotAdmitted: 0, detectorsRetired: 0, domainsIdled: 0 };
+    this.stats = emptyOnsetStats();
     this.worker = new Worker(WORKER_URL, { workerData: { onsets: cloneable, units: onUnit !== undefined } });
     this.worker.on('message', (reply: EngineReply) => this.answer(reply));
     this.worker.on('error', (err) => this.fail(err));

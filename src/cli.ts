@@ -20,6 +20,7 @@ import { onsetWorkerAvailable } from './onset/remote.js';
 import { checkPosture, parseDnsServer, PostureCollector, resolveHosts, toFindings as postureFindings, type PostureReport } from './findings/posture.js';
 import { renderPostureText } from './output/posture.js';
 import { EXIT, Mta550Error } from './errors.js';
+import { heapGrowthPercent, restrainHeapGrowth } from './heap.js';
 import { expandGlob } from './input/glob.js';
 import { resolveInputs, type InputSource } from './input/resolve.js';
 import { renderTrace } from './output/trace.js';
@@ -985,6 +986,18 @@ const invokedDirectly = (() => {
 })();
 
 if (invokedDirectly) {
+  let growth: number | null = null;
+  try {
+    growth = heapGrowthPercent(process.env.MTA550_HEAP_GROWTH);
+  } catch (err) {
+    process.stderr.write(`mta550: ${(err as Error).message}\n`);
+    process.exitCode = EXIT.usage;
+  }
+  if (growth !== null) startCli(growth);
+}
+
+function startCli(growth: number): void {
+  restrainHeapGrowth(growth);
   // SIGINT/SIGTERM: stop reading, write what waits and the checkpoint, exit 0 (a second one exits
   // at once with 130); SIGHUP: re-read the file list. Only `tail` runs long enough to care.
   const control: LiveControl = { stop: false, reopen: false, wake: () => undefined };

@@ -40,6 +40,12 @@ const BATCH = 256;
 /** Batches sent and not yet answered before the main thread waits for the worker (bounds memory). */
 const MAX_IN_FLIGHT = 32;
 
+/**
+ * The worker's young generation, in MiB (V8's default is 32 or more): a batch's inputs die there
+ * within the batch, so a small one costs no speed and keeps the second heap's RSS down.
+ */
+const WORKER_YOUNG_MB = Number(process.env.MTA550_WORKER_YOUNG_MB ?? 8);
+
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** True when the compiled worker script is there (not when running from the TypeScript sources). */
@@ -65,7 +71,7 @@ export class RemoteOnsetEngine {
   ) {
     const { onUnit: _callback, ...cloneable } = options;
     this.stats = emptyOnsetStats();
-    this.worker = new Worker(WORKER_URL, { workerData: { onsets: cloneable, units: onUnit !== undefined } });
+    this.worker = new Worker(WORKER_URL, { workerData: { onsets: cloneable, units: onUnit !== undefined }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     this.worker.on('message', (reply: EngineReply) => this.answer(reply));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {

@@ -75,9 +75,40 @@ export function sortFindings(findings: Finding[]): Finding[] {
 /** Input paths of evidence lines: one copy each (thousands of examples name a few files). */
 const files = new Interner(1_000);
 
+function exampleText(e: RejectionEvent): string {
+  return e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply;
+}
+
 function example(e: RejectionEvent): EvidenceLine {
-  const text = e.reply.length > 300 ? `${e.reply.slice(0, 299)}…` : e.reply;
-  return { file: files.get(e.source.file), line: e.source.line, time: e.time, text: detach(text) };
+  return { file: files.get(e.source.file), line: e.source.line, time: e.time, text: detach(exampleText(e)) };
+}
+
+/**
+ * A pair refused once, as one flat string: most pairs are never refused again, and as an object
+ * with its arrays and strings each cost about 1.2 KB (25 MiB for the 20,000 kept), packed about
+ * 400 bytes. Each field is `-` for null or `=` then its length, `:` and its text.
+ */
+function packSingle(fields: readonly (string | null)[]): string {
+  let s = '';
+  for (const f of fields) s += f === null ? '-' : `=${f.length}:${f}`;
+  return detach(s);
+}
+
+function unpackSingle(s: string): (string | null)[] {
+  const out: (string | null)[] = [];
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === '-') {
+      out.push(null);
+      i++;
+      continue;
+    }
+    const colon = s.indexOf(':', i);
+    const end = colon + 1 + Number(s.slice(i + 1, colon));
+    out.push(s.slice(colon + 1, end));
+    i = end;
+  }
+  return out;
 }
 
 /**
@@ -122,6 +153,8 @@ function messageKey(e: RejectionEvent): string | null {
 }
 
 interface PairState {
+  /** The order pairs were first seen in (the eviction's tie-break). */
+  seq: number;
   direction: RejectionEvent['direction'];
   sender: string | null;
   recipient: string;
@@ -175,7 +208,11 @@ export interface FindingsBuildOptions {
 }
 
 export class FindingsBuilder {
+  /** Sender -> recipient pairs refused twice or more (repeat offenders). */
   private readonly pairs = new Map<string, PairState>();
+  /** Pairs refused once, packed (packSingle), in the order first seen. */
+  private readonly singles = new Map<string, string>();
+  private pairSeq = 0;
   private readonly messages = new Map<string, MessageState>();
   /** Outbound refusals: subtype -> recipient domain -> state. */
   private readonly subtypes = new Map<SubtypeId, Map<string, DomainState>>();
@@ -230,30 +267,44 @@ export class FindingsBuilder {
     // One refusal of one message to one recipient counts once, however many lines tell it.
     const mk = messageKey(e);
     const attemptKey = mk ?? `l:${e.source.file}:${e.source.line}`;
+    const msg = e.messageId ?? mk ?? attemptKey;
     let p = this.pairs.get(key);
     if (p === undefined) {
-      if (this.pairs.size >= MAX_PAIRS + MAX_PAIRS / 10) this.evictPairs();
+      const packed = this.singles.get(key);
+      if (packed === undefined) {
+        if (this.pairs.size + this.singles.size >= MAX_PAIRS + MAX_PAIRS / 10) this.evictPairs();
+        this.singles.set(
+          detach(key),
+          packSingle([e.direction, e.sender, e.recipient, library, e.classification?.subtype ?? 'other_or_unclassified', attemptKey, msg, e.time, e.source.file, String(e.source.line), exampleText(e), String(this.pairSeq++)]),
+        );
+        return;
+      }
+      // A second refusal of the pair: it becomes a repeat offender, its first attempt unpacked.
+      const [direction, sender, recipient, lib, subtype, firstKey, firstMsg, time, file, line, text, seq] = unpackSingle(packed);
+      if (firstKey === attemptKey) return;
+      this.singles.delete(key);
+      const t = ms(time ?? null);
       p = {
-        direction: e.direction,
-        sender: e.sender === null ? null : detach(e.sender),
-        recipient: detach(e.recipient),
-        library: library === null ? null : detach(library),
-        subtype: e.classification?.subtype ?? 'other_or_unclassified',
-        attempts: 0,
-        keys: null,
-        messages: null,
+        seq: Number(seq),
+        direction: direction as RejectionEvent['direction'],
+        sender: sender ?? null,
+        recipient: recipient!,
+        library: lib ?? null,
+        subtype: subtype as SubtypeId,
+        attempts: 1,
+        keys: firstKey!,
+        messages: firstMsg!,
         messagesCapped: false,
-        times: [],
-        firstSeen: null,
-        lastSeen: null,
-        examples: [],
+        times: t === null ? [] : [t],
+        firstSeen: time ?? null,
+        lastSeen: time ?? null,
+        examples: [{ file: files.get(file!), line: Number(line), time: time ?? null, text: text! }],
       };
       this.pairs.set(detach(key), p);
     }
     if (smallHas(p.keys, attemptKey)) return;
     p.keys = smallAdd(p.keys, attemptKey, MAX_KEYS);
     p.attempts++;
-    const msg = e.messageId ?? mk ?? attemptKey;
     if (!smallHas(p.messages, msg)) {
       if (smallSize(p.messages) < MAX_KEYS) p.messages = smallAdd(p.messages, msg, MAX_KEYS);
       else p.messagesCapped = true;
@@ -267,16 +318,14 @@ export class FindingsBuilder {
 
   /** Drops the pairs seen once, oldest first, down to MAX_PAIRS (repeat offenders stay). */
   private evictPairs(): void {
-    let over = this.pairs.size - MAX_PAIRS;
-    for (const [k, p] of this.pairs) {
+    let over = this.pairs.size + this.singles.size - MAX_PAIRS;
+    for (const k of this.singles.keys()) {
       if (over <= 0) break;
-      if (p.attempts <= 1) {
-        this.pairs.delete(k);
-        over--;
-      }
+      this.singles.delete(k);
+      over--;
     }
     if (over > 0) {
-      const byCount = [...this.pairs.entries()].sort((a, b) => a[1].attempts - b[1].attempts);
+      const byCount = [...this.pairs.entries()].sort((a, b) => a[1].attempts - b[1].attempts || a[1].seq - b[1].seq);
       for (const [k] of byCount.slice(0, over)) this.pairs.delete(k);
     }
   }

@@ -167,6 +167,27 @@ describe('retry_after_permanent', () => {
     expect(b.build()).toEqual([]);
   });
 
+  it('a pair refused once is kept packed: its first refusal comes back whole, odd characters, nulls and all', () => {
+    const b = new FindingsBuilder();
+    const first = ev({ sender: null, time: null, recipient: 'o=dd:5-x@example.org', app: { library: '=3:-' } });
+    first.reply = '550 -=12:x\u0000:= 5.1.1 "quoted" \u00e9 : -';
+    first.source = { ...first.source, file: 'odd:-=1.log' };
+    b.event(first);
+    b.event(ev({ sender: null, time: '2024-03-11T08:05:00.000Z', recipient: 'o=dd:5-x@example.org', app: { library: '=3:-' } }));
+    const [f] = of(b.build(), 'retry_after_permanent');
+    expect(f!.subject).toMatchObject({ direction: 'submission', sender: null, recipient: 'o=dd:5-x@example.org', library: '=3:-' });
+    expect(f!.examples[0]).toEqual({ file: 'odd:-=1.log', line: first.source.line, time: null, text: first.reply });
+    expect(f!.counts).toMatchObject({ attempts: 2, firstSeen: '2024-03-11T08:05:00.000Z', lastSeen: '2024-03-11T08:05:00.000Z' });
+  });
+
+  it('the same attempt told twice while the pair is packed still counts once', () => {
+    const b = new FindingsBuilder();
+    const e = ev();
+    b.event(e);
+    b.event({ ...e, id: 'again', source: { ...e.source, line: e.source.line + 1 } });
+    expect(of(b.build(), 'retry_after_permanent')).toEqual([]);
+  });
+
   it('stays bounded: pairs seen once leave first, repeat offenders stay', () => {
     const b = new FindingsBuilder();
     b.event(ev({ recipient: 'repeat@example.org' }));

@@ -82,6 +82,11 @@ export interface OnsetRecord {
   nextMove: string;
 }
 
+/** An attempt that failed a unit: a 5xx that did not end in `sent` (its reply is classified). */
+export function failedAttempt(a: DeliveryAttempt): boolean {
+  return a.code !== null && a.code >= 500 && a.code <= 599 && a.status !== 'sent';
+}
+
 /** A decided delivery unit, as the report counts it (denominators for rates). */
 export interface DeliveryUnit {
   t: number;
@@ -294,7 +299,7 @@ export class OnsetEngine {
   attempt(a: DeliveryAttempt): void {
     if (a.timeMs === null || a.recipientDomain === null) return;
     const key = `${a.mtaHost ?? ''}|${a.messageKey}|${a.recipientDomain}`;
-    const failed = a.code !== null && a.code >= 500 && a.code <= 599 && a.status !== 'sent';
+    const failed = failedAttempt(a);
     let subtype: SubtypeId | null = null;
     // The unit's provider comes from the host and the recipient domain only, never from reply text,
     // so a domain's successes and failures land in the same provider series.

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
-import { emptyOnsetStats, type DeliveryUnit, type OnsetEngine, type OnsetOptions, type OnsetRecord } from './engine.js';
+import { emptyOnsetStats, failedAttempt, type DeliveryUnit, type OnsetEngine, type OnsetOptions, type OnsetRecord } from './engine.js';
 
 /** One input of the engine, as sent to the worker. */
 export type EngineInput =
@@ -81,7 +81,27 @@ export class RemoteOnsetEngine {
   }
 
   attempt(a: DeliveryAttempt): void {
-    this.push({ k: 'a', a });
+    // Only what the engine reads goes over: the reply text of a failure only (a success's reply is
+    // never classified), no Message-ID (the re-send finding's, in this thread).
+    this.push({
+      k: 'a',
+      a: {
+        timeMs: a.timeMs,
+        mtaHost: a.mtaHost,
+        messageKey: a.messageKey,
+        recipient: a.recipient,
+        recipientDomain: a.recipientDomain,
+        status: a.status,
+        code: a.code,
+        enhancedStatus: a.enhancedStatus,
+        reply: failedAttempt(a) ? a.reply : null,
+        stage: a.stage,
+        remoteHost: a.remoteHost,
+        remoteIp: a.remoteIp,
+        sender: a.sender,
+        clientIp: a.clientIp,
+      },
+    });
   }
 
   inbound(t: number | null, subtype: SubtypeId, client: string | null, recipient: string | null): void {

@@ -203,7 +203,7 @@ export class OnsetEngine {
   private readonly pending = new Map<string, Unit>();
   /**
    * Units already decided (retries are not counted again), as key hashes: the last 500,000 (about a
-   * day of a busy relay's retries), first in first out, in 12 MiB fixed from the start.
+   * day of a busy relay's retries), first in first out, in 8 MiB fixed from the start.
    */
   private readonly decided = new FifoHashSet(500_000);
   private latest = -Infinity;

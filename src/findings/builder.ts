@@ -16,7 +16,7 @@ import { domainOf } from '../model/address.js';
 import { detach, Interner } from '../model/detach.js';
 import type { DeliveryAttempt, RejectionEvent } from '../model/event.js';
 import { earlier, later } from '../model/time.js';
-import type { OnsetRecord } from '../onset/engine.js';
+import { keyHash, type OnsetRecord } from '../onset/engine.js';
 import type { EvidenceLine, Finding, FindingKind, Severity } from './types.js';
 
 /**
@@ -176,10 +176,14 @@ interface MessageState {
   queueId: string | null;
   sender: string | null;
   refused: Map<string, { reply: string; subtype: SubtypeId }>;
-  /** Recipients the message reached (sent), and those that never left because the send failed as a whole. */
-  accepted: Set<string>;
+  /**
+   * Recipients the message reached (sent), and those that never left because the send failed as a
+   * whole, as 52-bit hashes of the lower-cased addresses (only their number and the refused ones'
+   * removal count: numbers take a third of the memory of up to 50 address strings per message).
+   */
+  accepted: Set<number>;
   acceptedCount: number;
-  unsent: Set<string>;
+  unsent: Set<number>;
   wholeSend: boolean;
   library: string | null;
   firstSeen: string | null;
@@ -423,9 +427,9 @@ export class FindingsBuilder {
       s.refused.set(detach(rcpt), { reply: ex.text, subtype: e.classification?.subtype ?? 'other_or_unclassified' });
       if (s.examples.length < MAX_EXAMPLES) s.examples.push(ex);
     }
-    for (const a of [...sentOthers, ...appAccepted]) if (s.accepted.size < 50) s.accepted.add(detach(a.toLowerCase()));
+    for (const a of [...sentOthers, ...appAccepted]) if (s.accepted.size < 50) s.accepted.add(keyHash(a.toLowerCase()));
     s.acceptedCount = Math.max(s.acceptedCount, sentCount, appAccepted.length, s.accepted.size);
-    for (const a of unsent) if (s.unsent.size < 50) s.unsent.add(detach(a.toLowerCase()));
+    for (const a of unsent) if (s.unsent.size < 50) s.unsent.add(keyHash(a.toLowerCase()));
     if (unsent.length > 0) s.wholeSend = true;
     s.firstSeen = earlier(s.firstSeen, e.time);
   }
@@ -449,8 +453,8 @@ export class FindingsBuilder {
     const out: Finding[] = [];
     for (const s of this.messages.values()) {
       for (const r of s.refused.keys()) {
-        s.accepted.delete(r);
-        s.unsent.delete(r);
+        s.accepted.delete(keyHash(r));
+        s.unsent.delete(keyHash(r));
       }
       const affected = s.wholeSend ? s.unsent.size + s.accepted.size : s.acceptedCount;
       if (s.refused.size === 0 || affected === 0) continue;

@@ -42,9 +42,9 @@ const MAX_IN_FLIGHT = 32;
 
 /**
  * The worker's young generation, in MiB (V8's default is 32 or more): a batch's inputs die there
- * within the batch, so a small one costs no speed and keeps the second heap's RSS down.
+ * within the batch, so a small one keeps the second heap's RSS down at no measurable cost in speed.
  */
-const WORKER_YOUNG_MB = Number(process.env.MTA550_WORKER_YOUNG_MB ?? 8);
+const WORKER_YOUNG_MB = 8;
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 

@@ -25,6 +25,7 @@ import { SUBTYPE_INFO } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { CountMinSketch, hashPair } from './sketch.js';
 import { FifoHashSet } from './fifo-set.js';
+import { InboundRing } from './inbound-ring.js';
 import { detach, Interner } from '../model/detach.js';
 import { DEFAULT_COUNT, PoissonCusumBank, type CountAlarm, type CountRecovery } from './count.js';
 import { UnitRing, type RingUnit } from './unit-ring.js';
@@ -213,7 +214,7 @@ export class OnsetEngine {
   private readonly ring: UnitRing;
   private incidents: { id: string; at: number; attribute: string; to: string; change: AttributionTop; members: NonNullable<OnsetRecord['members']> }[] = [];
   /** Inbound refusals per minute and subtype (count basis), with recent client IPs for concentration. */
-  private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: { minute: number; client: string; recipient: number | null }[] }>();
+  private readonly counts = new Map<SubtypeId, { det: PoissonCusumBank; current: number; recent: InboundRing }>();
   private countMinute = -1;
   private countStart = -1;
   /** Admission filter of domain series once `maxDomains` are tracked, and the series of the rest. */
@@ -360,15 +361,14 @@ export class OnsetEngine {
     this.closeMinutes(minute);
     let c = this.counts.get(subtype);
     if (c === undefined) {
-      c = { det: new PoissonCusumBank(), current: 0, recent: [] };
+      c = { det: new PoissonCusumBank(), current: 0, recent: new InboundRing() };
       // A cause seen for the first time had no refusal in the minutes already seen (up to a week).
       c.det.seedZeros(Math.min(7 * 1440, minute - this.countStart));
       this.counts.set(subtype, c);
     }
     c.current++;
-    // Kept for up to 20,000 refusals: copies, not views that would keep each whole log line alive.
-    c.recent.push({ minute, client: clientIp === null ? '(none)' : detach(clientIp), recipient: recipient === null ? null : keyHash(recipient) });
-    if (c.recent.length > 20_000) c.recent.splice(0, c.recent.length - 10_000);
+    // Kept for up to 20,000 refusals: shared copies, not views that would keep each whole log line alive.
+    c.recent.push(minute, clientIp === null ? '(none)' : this.strings.get(clientIp), recipient === null ? null : keyHash(recipient));
   }
 
   /** Closes the minutes before `minute` for every counted cause (empty minutes count as zero). */
@@ -391,7 +391,7 @@ export class OnsetEngine {
     this.countMinute = minute;
   }
 
-  private countRecord(subtype: SubtypeId, c: { recent: { minute: number; client: string; recipient: number | null }[] }, out: CountAlarm | CountRecovery): void {
+  private countRecord(subtype: SubtypeId, c: { recent: InboundRing }, out: CountAlarm | CountRecovery): void {
     const series = { level: 'global' as const, key: `inbound|subtype=${subtype}`, subtype, provider: null, recipientDomain: null };
     const hhmm = (min: number) => iso(min * 60_000).slice(11, 16);
     if (out.kind === 'recovery') {
@@ -412,7 +412,7 @@ export class OnsetEngine {
       return;
     }
     this.stats.onsets++;
-    const window = c.recent.filter((r) => r.minute >= out.onsetMin && r.minute <= out.detectedMin);
+    const window = c.recent.window(out.onsetMin, out.detectedMin);
     const byClient = new Map<string, number>();
     for (const r of window) byClient.set(r.client, (byClient.get(r.client) ?? 0) + 1);
     const [topClient, topCount] = [...byClient.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['(none)', 0];

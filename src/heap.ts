@@ -4,7 +4,7 @@
  * V8 sizes the next old-generation limit as the live heap times a factor it picks from how cheap
  * collection has been: up to 4. mta550's state is small and long-lived (capped tables) while the
  * lines stream through and die young, so collections are cheap, V8 picks the largest factor, and
- * the RSS of a long run settles at three to five times the heap in use (530 MiB for about 100 MiB
+ * the RSS of a long run settles at three to five times the heap in use (530 MiB for about 90 MiB
  * live on 10 M lines). A fixed factor of 1 + MTA550_HEAP_GROWTH / 100 (default 30%) keeps it near
  * what is live, for a few more full collections, each short because the live heap is small.
  */

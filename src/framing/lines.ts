@@ -136,29 +136,33 @@ export class LineSplitter {
 
   /** Builds the line from what is held plus chunk[from, to); `terminator` bytes follow it in the chunk. */
   private complete(chunk: Buffer, from: number, to: number, consumed: number): Line {
-    let bytes: Buffer;
+    // The line is bytes[base, base + len): the chunk itself when nothing is held (no Buffer object
+    // per line: the text is decoded straight from the chunk), else the held pieces joined.
+    let bytes = chunk;
+    let base = from;
+    let len = to - from;
     let total: number;
     if (this.heldBytes + this.skipped === 0) {
-      bytes = chunk.subarray(from, to);
       total = consumed;
     } else {
       this.hold(chunk, from, to);
       bytes = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.heldBytes);
+      base = 0;
+      len = bytes.length;
       total = this.heldBytes + this.skipped + (consumed - (to - from));
       this.held = [];
       this.heldBytes = 0;
       this.skipped = 0;
     }
-    let len = bytes.length;
     const truncated = len > this.maxLength;
     if (truncated) len = this.maxLength;
-    else if (len > 0 && bytes[len - 1] === 13) len--; // CRLF
+    else if (len > 0 && bytes[base + len - 1] === 13) len--; // CRLF
     this.number++;
-    if (this.number === 1 && this.identity === null) this.identity = sourceIdentity(bytes.subarray(0, len));
-    let start = 0;
-    if (this.number === 1 && len >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+    if (this.number === 1 && this.identity === null) this.identity = sourceIdentity(bytes.subarray(base, base + len));
+    let start = base;
+    if (this.number === 1 && len >= 3 && bytes[base] === 0xef && bytes[base + 1] === 0xbb && bytes[base + 2] === 0xbf) start += 3;
     const line: Line = {
-      text: bytes.toString('utf8', start, len),
+      text: bytes.toString('utf8', start, base + len),
       number: this.number,
       offset: this.lineStart,
       end: this.lineStart + total,

@@ -237,6 +237,8 @@ export class Channel {
   lastMs = -Infinity;
   /** Identity of the file the latest line came from. */
   identity = 'unknown';
+  /** Where this channel's attempts come from (one object for all of them while the format stays). */
+  private from: { format: Format; path: string } | null = null;
 
   constructor(
     readonly path: string,
@@ -245,6 +247,12 @@ export class Channel {
   ) {
     this.summary = emptySummary(path, forced);
     this.summary.warnings = clock.warnings;
+  }
+
+  attemptSource(): { format: Format; path: string } {
+    const format = this.parser?.format ?? 'postfix';
+    if (this.from === null || this.from.format !== format) this.from = { format, path: this.path };
+    return this.from;
   }
 
   /**
@@ -329,7 +337,7 @@ export class Pipeline {
             attempt: (a: DeliveryAttempt) => {
               this.engine?.attempt(a);
               const ch = this.current;
-              if (consumer.attempt !== undefined && ch !== null) this.queue.push({ kind: 'attempt', a, from: { format: ch.parser?.format ?? 'postfix', path: ch.path } });
+              if (consumer.attempt !== undefined && ch !== null) this.queue.push({ kind: 'attempt', a, from: ch.attemptSource() });
             },
           }),
     };

@@ -101,6 +101,9 @@ const VERB_AT = /(?:^|\s)((?:temporarily )?rejected |dropped by ')/;
 
 function decodeReject(e: EximEntry): EximRejectRecord | null {
   const body = e.body;
+  // Most bodies without an ID are connection noise (`SMTP connection from ...`): two substring
+  // searches rule them out before the pattern, which needs one of these texts.
+  if (!body.includes('rejected ') && !body.includes("dropped by '")) return null;
   const verb = VERB_AT.exec(body);
   if (verb === null) return null;
   const at = verb.index + verb[0].length - verb[1]!.length;
@@ -187,8 +190,15 @@ function decodeEntry(e: EximEntry): EximRecord | null {
 /** A line that continues the entry before it: rejectlog header dumps (`Envelope-from: <..>`, `P Received: ...`). */
 const CONTINUATION = /^(?:Envelope-(?:from|to): |[A-Z*]? ?[\w-]{2,}: |\s+\S)/;
 
+/** True when `trim()` would leave nothing; a printable ASCII first character answers at once. */
+function isBlank(line: string): boolean {
+  const first = line.charCodeAt(0);
+  if (first > 32 && first < 127) return false;
+  return line.trim() === '';
+}
+
 export function decodeEximLine(line: string): Decoded {
-  if (line.trim() === '') return { type: 'blank' };
+  if (isBlank(line)) return { type: 'blank' };
   const l = parseEximLine(line);
   switch (l.type) {
     case 'entry': {

@@ -53,7 +53,7 @@ function digits(s: string, i: number, n: number): number {
   let v = 0;
   for (let k = i; k < i + n; k++) {
     const c = s.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return -1;
+    if (!(c >= 0 && c <= 9)) return -1; // NaN past the end
     v = v * 10 + c;
   }
   return v;

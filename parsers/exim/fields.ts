@@ -6,8 +6,13 @@
  */
 import type { EximHost } from '../../src/model/records.js';
 
-export interface Fields {
-  values: Map<string, string>;
+/** Where the `KEY=value` fields go: a Map (parseFields), or a record of the few a decoder reads. */
+export interface FieldSink {
+  set(name: string, value: string): unknown;
+}
+
+export interface Fields<V extends FieldSink = Map<string, string>> {
+  values: V;
   host: EximHost | null;
   /** Text after the fields (after `: ` or ` : `), null when the line ends with the fields. */
   text: string | null;
@@ -109,13 +114,21 @@ function parseHost(s: string, i: number, host: EximHost): number {
 }
 
 /** The fields read so far, with the text that starts at `at`. */
-function withText(values: Map<string, string>, host: EximHost | null, words: string[], s: string, at: number): Fields {
+function withText<V extends FieldSink>(values: V, host: EximHost | null, words: string[], s: string, at: number): Fields<V> {
   return { values, host, text: decodeEscapes(s.slice(at)), words };
 }
 
-/** Reads fields and words from `s` until the text that follows them. */
+/** Reads fields and words from `s` until the text that follows them; the fields as a Map. */
 export function parseFields(s: string): Fields {
-  const values = new Map<string, string>();
+  return scanFields(s, new Map<string, string>());
+}
+
+/**
+ * parseFields with the fields given to `values` in order (a later field of the same name replaces an
+ * earlier one, as in a Map). The decoders pass a DecoderFields: most lines carry fields nobody reads
+ * (`X=`, `CV=`, `DN=`, `I=`), and a Map per line was a tenth of the decode time.
+ */
+export function scanFields<V extends FieldSink>(s: string, values: V): Fields<V> {
   const words: string[] = [];
   let host: EximHost | null = null;
   const n = s.length;
@@ -182,4 +195,51 @@ export function parseFields(s: string): Fields {
     i = k;
   }
   return { values, host, text: null, words };
+}
+
+/**
+ * The fields the decoders (index.ts) read, null when absent: `R=` router (or a bounce's parent ID),
+ * `T=` transport, `C=` confirmation, `U=` user, `P=` protocol, `S=` size, `id=` Message-ID, `F=`
+ * sender. The others are scanned past and dropped. A new reader of a field adds it here.
+ */
+export class DecoderFields implements FieldSink {
+  R: string | null = null;
+  T: string | null = null;
+  C: string | null = null;
+  U: string | null = null;
+  P: string | null = null;
+  S: string | null = null;
+  id: string | null = null;
+  F: string | null = null;
+
+  set(name: string, value: string): void {
+    switch (name) {
+      case 'R':
+        this.R = value;
+        break;
+      case 'T':
+        this.T = value;
+        break;
+      case 'C':
+        this.C = value;
+        break;
+      case 'U':
+        this.U = value;
+        break;
+      case 'P':
+        this.P = value;
+        break;
+      case 'S':
+        this.S = value;
+        break;
+      case 'id':
+        this.id = value;
+        break;
+      case 'F':
+        this.F = value;
+        break;
+      default:
+        break;
+    }
+  }
 }

@@ -6,8 +6,8 @@
  */
 import type { Parser } from '../../src/model/parser.js';
 import type { Decoded, EximAddressRecord, EximHost, EximRecord, EximRejectRecord, Reply, Stage } from '../../src/model/records.js';
-import { EXIM_ID, parseEximLine, type EximEntry } from './envelope.js';
-import { decodeEscapes, parseFields } from './fields.js';
+import { isEximIdAt, parseEximLine, type EximEntry } from './envelope.js';
+import { DecoderFields, decodeEscapes, scanFields } from './fields.js';
 
 const DAEMON = 'exim';
 
@@ -69,24 +69,45 @@ function unbracket(s: string): string {
   return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1) : s;
 }
 
+/** True for an errno word `(-44)`, `(110)`: what `^\(-?\d+\)$` accepts. */
+function isErrnoWord(w: string): boolean {
+  const last = w.length - 1;
+  if (w.charCodeAt(0) !== 40 /* ( */ || w.charCodeAt(last) !== 41 /* ) */) return false;
+  const first = w.charCodeAt(1) === 45 /* - */ ? 2 : 1;
+  if (first >= last) return false;
+  for (let k = first; k < last; k++) {
+    const c = w.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function decodeAddressLine(e: EximEntry, id: string, flag: EximAddressRecord['flag']): EximAddressRecord | null {
-  const f = parseFields(e.body.slice(3));
-  const recipient = f.words[0];
+  const f = scanFields(e.body.slice(3), new DecoderFields());
+  const words = f.words;
+  const recipient = words[0];
   if (recipient === undefined || recipient === '') return null;
-  const orig = f.words[1]?.startsWith('<') ? unbracket(f.words[1]) : null;
+  const orig = words[1]?.startsWith('<') ? unbracket(words[1]) : null;
   const kind = flag === '==' ? 'exim.defer' : flag === '**' ? 'exim.failure' : 'exim.delivery';
-  const errnoWord = f.words.find((w) => /^\(-?\d+\)$/.test(w));
+  let errnoWord: string | undefined;
+  for (const w of words) {
+    if (isErrnoWord(w)) {
+      errnoWord = w;
+      break;
+    }
+  }
   const err = f.text === null ? null : analyseError(f.text);
+  const values = f.values;
   return {
     kind,
     id,
     flag,
     recipient,
     originalRecipient: orig,
-    router: f.values.get('R') ?? null,
-    transport: f.values.get('T') ?? null,
+    router: values.R,
+    transport: values.T,
     host: err?.host ?? f.host,
-    confirmation: f.values.has('C') ? decodeEscapes(f.values.get('C')!) : null,
+    confirmation: values.C === null ? null : decodeEscapes(values.C),
     errno: errnoWord === undefined ? null : Number(errnoWord.slice(1, -1)),
     text: f.text,
     reply: err?.reply ?? null,
@@ -108,12 +129,12 @@ function decodeReject(e: EximEntry): EximRejectRecord | null {
   if (verb === null) return null;
   const at = verb.index + verb[0].length - verb[1]!.length;
   const before = body.slice(0, at);
-  const f = parseFields(before.trim());
+  const f = scanFields(before.trim(), new DecoderFields());
   const verbPart = body.slice(at);
   let stage: Stage;
   let what: string;
   let recipient: string | null = null;
-  let sender = f.values.has('F') ? unbracket(f.values.get('F')!) : null;
+  let sender = f.values.F === null ? null : unbracket(f.values.F);
   let temporary = false;
   let textStart: number;
   const d = /^dropped by '(\w+)' ACL/.exec(verbPart);
@@ -163,20 +184,19 @@ function decodeEntry(e: EximEntry): EximRecord | null {
     const flag = body.slice(0, 2);
     if (body[2] === ' ' || body.length === 2) {
       if (flag === '<=') {
-        const f = parseFields(body.slice(3));
+        const f = scanFields(body.slice(3), new DecoderFields());
         const sender = f.words[0] ?? '';
-        const size = f.values.get('S');
-        const mid = f.values.get('id');
+        const { S: size, id: mid, R: parent } = f.values;
         return {
           kind: 'exim.arrival',
           id: e.id,
           sender: sender === '<>' ? '' : sender,
           host: f.host,
-          user: f.values.get('U') ?? null,
-          protocol: f.values.get('P') ?? null,
-          size: size === undefined || !/^\d+$/.test(size) ? null : Number(size),
-          messageId: mid === undefined ? null : unbracket(mid),
-          parentId: f.values.get('R') !== undefined && EXIM_ID.test(f.values.get('R')!) ? f.values.get('R')! : null,
+          user: f.values.U,
+          protocol: f.values.P,
+          size: size === null || !/^\d+$/.test(size) ? null : Number(size),
+          messageId: mid === null ? null : unbracket(mid),
+          parentId: parent !== null && isEximIdAt(parent, 0, parent.length) ? parent : null,
         };
       }
       if (flag === '=>' || flag === '->' || flag === '*>' || flag === '==' || flag === '**') return decodeAddressLine(e, e.id, flag);

@@ -141,37 +141,47 @@ export function isEximIdAt(s: string, start: number, end: number): boolean {
   return true;
 }
 
+/** `[pid] ` at lastIndex (sticky: read in place, without slicing the line). */
+const PID_AT = /\[(\d+)\] /y;
+
 /**
- * An entry's envelope, ID and body from what follows the time: `[pid] `, then an Exim ID when the
- * first word is one.
+ * An entry's envelope, ID and body from what follows the time, `s` from `from` on: `[pid] `, then
+ * an Exim ID when the first word is one. Works on offsets: the body is the only slice most lines need.
  */
-function entry(time: LogTime, host: string | null, program: string | null, pid: number | null, rest: string): EximEntry {
+function entry(time: LogTime, host: string | null, program: string | null, pid: number | null, line: string, from: number): EximEntry {
   let t = time;
-  let s = rest;
-  // Only a digit can start an inner time (a syslog-wrapped line that repeats Exim's own).
-  const first = s.charCodeAt(0);
-  if (first >= 48 && first <= 57) {
+  let s = line;
+  let at = from;
+  // An inner time (a syslog-wrapped line that repeats Exim's own) starts with `dddd-`; an ID cannot
+  // (its dash is the seventh character), so most lines skip the look-up.
+  const first = s.charCodeAt(at);
+  if (first >= 48 && first <= 57 && s.charCodeAt(at + 4) === 45 /* - */) {
+    s = s.slice(at);
+    at = 0;
     const inner = parseEximTime(s);
     if (inner !== null) {
       t = inner.time;
-      s = s.slice(inner.length);
+      at = inner.length;
     }
   }
   let entryPid = pid;
-  if (s.charCodeAt(0) === 91 /* [ */) {
-    const p = /^\[(\d+)\] /.exec(s);
+  if (s.charCodeAt(at) === 91 /* [ */) {
+    PID_AT.lastIndex = at;
+    const p = PID_AT.exec(s);
     if (p !== null) {
       entryPid = Number(p[1]);
-      s = s.slice(p[0].length);
+      at += p[0].length;
     }
   }
-  const space = s.indexOf(' ');
+  const space = s.indexOf(' ', at);
   const idEnd = space < 0 ? s.length : space;
   let id: string | null = null;
-  let body = s;
-  if (isEximIdAt(s, 0, idEnd)) {
-    id = s.slice(0, idEnd);
+  let body: string;
+  if (isEximIdAt(s, at, idEnd)) {
+    id = s.slice(at, idEnd);
     body = space < 0 ? '' : s.slice(space + 1);
+  } else {
+    body = s.slice(at);
   }
   return {
     envelope: { time: t, host, program, pid: entryPid, container: null, message: body },
@@ -191,31 +201,30 @@ export type EximLine =
 /** An entry Exim sent through syslog: the first piece of a split message is the entry, the others continue it. */
 function syslogEntry(time: LogTime, host: string | null, program: string, pid: number | null, rest: string): EximLine {
   const piece = SYSLOG_PIECE.exec(rest);
-  if (piece === null) return { type: 'entry', entry: entry(time, host, program, pid, rest) };
+  if (piece === null) return { type: 'entry', entry: entry(time, host, program, pid, rest, 0) };
   if (piece[1] !== '1') return { type: 'syslog-piece' };
-  return { type: 'entry', entry: entry(time, host, program, pid, rest.slice(piece[0].length)) };
+  return { type: 'entry', entry: entry(time, host, program, pid, rest, piece[0].length) };
 }
 
 /**
- * EXIM_TAG at the start of `s`. Its `\S+ ` can only end at the first space, so a line without
- * `exim` right after its first space skips the pattern (most mainlog lines).
+ * EXIM_TAG at `from` in `s`. Its `\S+ ` can only end at the first space, so a line without `exim`
+ * right after its first space skips the pattern (most mainlog lines).
  */
-function eximTag(s: string): RegExpExecArray | null {
-  const space = s.indexOf(' ');
-  return space > 0 && s.startsWith('exim', space + 1) ? EXIM_TAG.exec(s) : null;
+function eximTag(s: string, from: number): RegExpExecArray | null {
+  const space = s.indexOf(' ', from);
+  return space > from && s.startsWith('exim', space + 1) ? EXIM_TAG.exec(s.slice(from)) : null;
 }
 
 /** Splits one mainlog line into its envelope, Exim ID and body. */
 export function parseEximLine(line: string): EximLine {
   const t = parseEximTime(line);
   if (t !== null) {
-    const rest = line.slice(t.length);
     // `2020-05-18 21:02:36 mail.example.net exim[18342]: body`
-    const tag = eximTag(rest);
-    if (tag !== null) return syslogEntry(t.time, tag[1]!, tag[2]!, Number(tag[3]), rest.slice(tag[0].length));
-    return { type: 'entry', entry: entry(t.time, null, null, null, rest) };
+    const tag = eximTag(line, t.length);
+    if (tag !== null) return syslogEntry(t.time, tag[1]!, tag[2]!, Number(tag[3]), line.slice(t.length + tag[0].length));
+    return { type: 'entry', entry: entry(t.time, null, null, null, line, t.length) };
   }
-  const hostFirst = eximTag(line);
+  const hostFirst = eximTag(line, 0);
   if (hostFirst !== null) {
     return syslogEntry({ kind: 'none' }, hostFirst[1]!, hostFirst[2]!, Number(hostFirst[3]), line.slice(hostFirst[0].length));
   }
@@ -228,6 +237,6 @@ export function parseEximLine(line: string): EximLine {
   }
   if (STDERR_HEADER.test(line)) return { type: 'stderr-header' };
   const stderr = STDERR_BODY.exec(line);
-  if (stderr !== null) return { type: 'entry', entry: entry({ kind: 'none' }, null, null, Number(stderr[1]), stderr[2]!) };
+  if (stderr !== null) return { type: 'entry', entry: entry({ kind: 'none' }, null, null, Number(stderr[1]), stderr[2]!, 0) };
   return { type: 'none' };
 }

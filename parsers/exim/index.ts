@@ -69,6 +69,16 @@ function unbracket(s: string): string {
   return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1) : s;
 }
 
+/** True for a non-empty run of ASCII digits (`^\d+$`): the size of every arrival, without a regex call. */
+function allDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** True for an errno word `(-44)`, `(110)`: what `^\(-?\d+\)$` accepts. */
 function isErrnoWord(w: string): boolean {
   const last = w.length - 1;
@@ -83,7 +93,7 @@ function isErrnoWord(w: string): boolean {
 }
 
 function decodeAddressLine(e: EximEntry, id: string, flag: EximAddressRecord['flag']): EximAddressRecord | null {
-  const f = scanFields(e.body.slice(3), new DecoderFields());
+  const f = scanFields(e.body, 3, new DecoderFields());
   const words = f.words;
   const recipient = words[0];
   if (recipient === undefined || recipient === '') return null;
@@ -129,7 +139,7 @@ function decodeReject(e: EximEntry): EximRejectRecord | null {
   if (verb === null) return null;
   const at = verb.index + verb[0].length - verb[1]!.length;
   const before = body.slice(0, at);
-  const f = scanFields(before.trim(), new DecoderFields());
+  const f = scanFields(before.trim(), 0, new DecoderFields());
   const verbPart = body.slice(at);
   let stage: Stage;
   let what: string;
@@ -178,13 +188,23 @@ function decodeReject(e: EximEntry): EximRejectRecord | null {
   };
 }
 
+/** The flag that starts a body (`<= `, `=> `... or the whole body), as a constant: no slice per line. */
+function flagOf(body: string): '<=' | EximAddressRecord['flag'] | null {
+  if (body.length > 2 && body.charCodeAt(2) !== 32) return null;
+  const a = body.charCodeAt(0);
+  const b = body.charCodeAt(1);
+  if (b === 62 /* > */) return a === 61 /* = */ ? '=>' : a === 45 /* - */ ? '->' : a === 42 /* * */ ? '*>' : null;
+  if (b === 61 /* = */) return a === 60 /* < */ ? '<=' : a === 61 ? '==' : null;
+  return a === 42 && b === 42 ? '**' : null;
+}
+
 function decodeEntry(e: EximEntry): EximRecord | null {
   const body = e.body;
   if (e.id !== null) {
-    const flag = body.slice(0, 2);
-    if (body[2] === ' ' || body.length === 2) {
+    const flag = flagOf(body);
+    if (flag !== null) {
       if (flag === '<=') {
-        const f = scanFields(body.slice(3), new DecoderFields());
+        const f = scanFields(body, 3, new DecoderFields());
         const sender = f.words[0] ?? '';
         const { S: size, id: mid, R: parent } = f.values;
         return {
@@ -194,12 +214,12 @@ function decodeEntry(e: EximEntry): EximRecord | null {
           host: f.host,
           user: f.values.U,
           protocol: f.values.P,
-          size: size === null || !/^\d+$/.test(size) ? null : Number(size),
+          size: size === null || !allDigits(size) ? null : Number(size),
           messageId: mid === null ? null : unbracket(mid),
           parentId: parent !== null && isEximIdAt(parent, 0, parent.length) ? parent : null,
         };
       }
-      if (flag === '=>' || flag === '->' || flag === '*>' || flag === '==' || flag === '**') return decodeAddressLine(e, e.id, flag);
+      return decodeAddressLine(e, e.id, flag);
     }
     if (body === 'Completed' || body.startsWith('Completed ')) return { kind: 'exim.completed', id: e.id };
     if (/^(?:Message is frozen|Frozen\b|frozen\b)/.test(body)) return { kind: 'exim.frozen', id: e.id, text: body };

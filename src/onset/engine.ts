@@ -505,6 +505,12 @@ export class OnsetEngine {
     return { level, key: detach(key), provider: provider === null ? null : detach(provider), domain: domain === null ? null : detach(domain), startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
   }
 
+  /**
+   * The series a unit feeds (global, provider, domain), filled by seriesFor(): one array for the
+   * engine rather than a new one per unit (unit() reads it before anything can call seriesFor again).
+   */
+  private readonly chain: Series[] = [];
+
   private seriesFor(u: Unit): Series[] {
     let p = this.providers.get(u.provider);
     if (p === undefined) {
@@ -521,7 +527,7 @@ export class OnsetEngine {
         if (units < 50 && failures < 10) {
           this.stats.domainsNotAdmitted++;
           if (this.other === null) this.other = this.newSeries('rcpt_domain', 'rcpt_domain=(other)', null, '(other)', u.t);
-          return [this.global, p, this.other];
+          return this.fillChain(p, this.other);
         }
         this.evictOldestDomain();
       }
@@ -531,7 +537,28 @@ export class OnsetEngine {
       this.domains.delete(u.domain);
       this.domains.set(u.domain, d);
     }
-    return [this.global, p, d];
+    return this.fillChain(p, d);
+  }
+
+  private fillChain(provider: Series, domain: Series): Series[] {
+    const c = this.chain;
+    c[0] = this.global;
+    c[1] = provider;
+    c[2] = domain;
+    return c;
+  }
+
+  /** The last decay exponent's input and result (units of a burst share the gap since the last one). */
+  private powDt = 0;
+  private powK = 1;
+
+  /** Math.pow(0.5, dt / halfLifeMs), remembered for the last dt (the same value, not an approximation). */
+  private seriesDecay(dt: number): number {
+    if (dt !== this.powDt) {
+      this.powDt = dt;
+      this.powK = Math.pow(0.5, dt / this.cfg.halfLifeMs);
+    }
+    return this.powK;
   }
 
   private unit(u: Unit): void {
@@ -574,7 +601,7 @@ export class OnsetEngine {
         s.decayedTo = u.t;
       }
       // The series' own decayed unit count, for detectors created later.
-      const k = Math.pow(0.5, Math.max(0, u.t - s.decayedTo) / this.cfg.halfLifeMs);
+      const k = this.seriesDecay(Math.max(0, u.t - s.decayedTo));
       s.units = s.units * k + 1;
       s.decayedTo = Math.max(s.decayedTo, u.t);
       if (u.subtype !== null && !s.detectors.has(u.subtype)) {
@@ -715,11 +742,22 @@ export class OnsetEngine {
       // of the recent minutes together is over half of at least one of them: its majority value. So
       // the candidates are the recent minutes' majority values, not every value seen (thousands of
       // client IPs, once a minute).
+      // The recent buckets are the last ones (shiftWatch retires them oldest first): the sums start
+      // at the first. Their majority values mostly repeat (the same relay minute after minute): a
+      // value already weighed gives the same answer again (it did not qualify, or the loop would
+      // have ended).
+      let firstRecent = 0;
+      while (firstRecent < this.watchBuckets.length && !this.watchBuckets[firstRecent]!.recent) firstRecent++;
+      const weighed: string[] = [];
       for (const bucket of this.watchBuckets) {
         const value = bucket.recent ? (bucket.major?.[ai] ?? null) : null;
-        if (value === null || value === '(others)') continue;
+        if (value === null || value === '(others)' || weighed.includes(value)) continue;
+        weighed.push(value);
         let n = 0;
-        for (const b of this.watchBuckets) if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
+        for (let i = firstRecent; i < this.watchBuckets.length; i++) {
+          const b = this.watchBuckets[i]!;
+          if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
+        }
         const shareAfter = n / nRecent;
         const shareBefore = (prior.get(value) ?? 0) / nPrior;
         if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;

@@ -360,10 +360,16 @@ export class BernoulliCusumBank {
     const idx = Math.floor(t / this.cfg.binMs);
     const oldest = idx - this.cfg.guardBins;
     if (idx > this.currentBin) {
-      const due: number[] = [];
-      for (let b = 0; b < this.bins; b++) if (this.binIndex(b) >= 0 && this.binIndex(b) < oldest) due.push(b);
-      due.sort((a, b) => this.binIndex(a) - this.binIndex(b));
-      for (const b of due) {
+      // Fold the bins older than the guard band, oldest first (a slot holds one bin index, so the
+      // order is strict). Picked by repeated minimum over the few slots rather than collected and
+      // sorted: this runs at most of a sparse series' units, and an array per call was garbage.
+      for (;;) {
+        let b = -1;
+        for (let j = 0; j < this.bins; j++) {
+          const i = this.binIndex(j);
+          if (i >= 0 && i < oldest && (b < 0 || i < this.binIndex(b))) b = j;
+        }
+        if (b < 0) break;
         const o = this.binsAt + b * BIN;
         this.fold((this.st[o + BIN_INDEX]! + 1) * this.cfg.binMs, this.st[o + BIN_F]!, this.st[o + BIN_N]!);
         this.clearBin(b);

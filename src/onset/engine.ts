@@ -178,10 +178,16 @@ export function keyHash(key: string): number {
   return (a >>> 6) * 67108864 + (b >>> 6);
 }
 
-function addCount(m: Map<string, number>, key: string, n: number): void {
-  const v = (m.get(key) ?? 0) + n;
-  if (v === 0) m.delete(key);
-  else m.set(key, v);
+/**
+ * Adds `n` to `key`'s count, dropping it at zero. Counts are boxed so an existing key costs one
+ * lookup, not a get and a set (the watch moves hundreds of values a minute); a key keeps its place
+ * in the map while counted, as with set() on an existing key.
+ */
+function addCount(m: Map<string, { n: number }>, key: string, n: number): void {
+  const c = m.get(key);
+  if (c === undefined) {
+    if (n !== 0) m.set(key, { n });
+  } else if ((c.n += n) === 0) m.delete(key);
 }
 
 /** The engine's counters before any unit (also the remote engine's until its first answer). */
@@ -244,7 +250,7 @@ export class OnsetEngine {
    * Sums over the buckets of the hour before the last 10 minutes (prior); the recent minutes' sums
    * are taken from their buckets for the few values that can qualify (see watchAttributes).
    */
-  private readonly watchPrior = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
+  private readonly watchPrior = new Map<Attribute, Map<string, { n: number }>>(WATCHED.map((a) => [a, new Map()]));
   private watchRecentN = 0;
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
@@ -759,11 +765,11 @@ export class OnsetEngine {
           if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
         }
         const shareAfter = n / nRecent;
-        const shareBefore = (prior.get(value) ?? 0) / nPrior;
+        const shareBefore = (prior.get(value)?.n ?? 0) / nPrior;
         if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;
         let from: string | null = null;
         let best = 0;
-        for (const [v, k] of prior) if (k > best) [from, best] = [v, k];
+        for (const [v, k] of prior) if (k.n > best) [from, best] = [v, k.n];
         let first = Infinity;
         for (const b of this.watchBuckets) {
           const f = b.recent && b.minute < minute ? b.counts.get(a)!.get(value)?.first : undefined;

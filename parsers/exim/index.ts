@@ -6,8 +6,8 @@
  */
 import type { Parser } from '../../src/model/parser.js';
 import type { Decoded, EximAddressRecord, EximHost, EximRecord, EximRejectRecord, Reply, Stage } from '../../src/model/records.js';
-import { EXIM_ID, parseEximLine, type EximEntry } from './envelope.js';
-import { decodeEscapes, parseFields } from './fields.js';
+import { isEximIdAt, parseEximLine, type EximEntry } from './envelope.js';
+import { DecoderFields, decodeEscapes, scanFields } from './fields.js';
 
 const DAEMON = 'exim';
 
@@ -69,24 +69,55 @@ function unbracket(s: string): string {
   return s.startsWith('<') && s.endsWith('>') ? s.slice(1, -1) : s;
 }
 
+/** True for a non-empty run of ASCII digits (`^\d+$`): the size of every arrival, without a regex call. */
+function allDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** True for an errno word `(-44)`, `(110)`: what `^\(-?\d+\)$` accepts. */
+function isErrnoWord(w: string): boolean {
+  const last = w.length - 1;
+  if (w.charCodeAt(0) !== 40 /* ( */ || w.charCodeAt(last) !== 41 /* ) */) return false;
+  const first = w.charCodeAt(1) === 45 /* - */ ? 2 : 1;
+  if (first >= last) return false;
+  for (let k = first; k < last; k++) {
+    const c = w.charCodeAt(k);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 function decodeAddressLine(e: EximEntry, id: string, flag: EximAddressRecord['flag']): EximAddressRecord | null {
-  const f = parseFields(e.body.slice(3));
-  const recipient = f.words[0];
+  const f = scanFields(e.body, 3, new DecoderFields());
+  const words = f.words;
+  const recipient = words[0];
   if (recipient === undefined || recipient === '') return null;
-  const orig = f.words[1]?.startsWith('<') ? unbracket(f.words[1]) : null;
+  const orig = words[1]?.startsWith('<') ? unbracket(words[1]) : null;
   const kind = flag === '==' ? 'exim.defer' : flag === '**' ? 'exim.failure' : 'exim.delivery';
-  const errnoWord = f.words.find((w) => /^\(-?\d+\)$/.test(w));
+  let errnoWord: string | undefined;
+  for (const w of words) {
+    if (isErrnoWord(w)) {
+      errnoWord = w;
+      break;
+    }
+  }
   const err = f.text === null ? null : analyseError(f.text);
+  const values = f.values;
   return {
     kind,
     id,
     flag,
     recipient,
     originalRecipient: orig,
-    router: f.values.get('R') ?? null,
-    transport: f.values.get('T') ?? null,
+    router: values.R,
+    transport: values.T,
     host: err?.host ?? f.host,
-    confirmation: f.values.has('C') ? decodeEscapes(f.values.get('C')!) : null,
+    confirmation: values.C === null ? null : decodeEscapes(values.C),
     errno: errnoWord === undefined ? null : Number(errnoWord.slice(1, -1)),
     text: f.text,
     reply: err?.reply ?? null,
@@ -101,16 +132,19 @@ const VERB_AT = /(?:^|\s)((?:temporarily )?rejected |dropped by ')/;
 
 function decodeReject(e: EximEntry): EximRejectRecord | null {
   const body = e.body;
+  // Most bodies without an ID are connection noise (`SMTP connection from ...`): two substring
+  // searches rule them out before the pattern, which needs one of these texts.
+  if (!body.includes('rejected ') && !body.includes("dropped by '")) return null;
   const verb = VERB_AT.exec(body);
   if (verb === null) return null;
   const at = verb.index + verb[0].length - verb[1]!.length;
   const before = body.slice(0, at);
-  const f = parseFields(before.trim());
+  const f = scanFields(before.trim(), 0, new DecoderFields());
   const verbPart = body.slice(at);
   let stage: Stage;
   let what: string;
   let recipient: string | null = null;
-  let sender = f.values.has('F') ? unbracket(f.values.get('F')!) : null;
+  let sender = f.values.F === null ? null : unbracket(f.values.F);
   let temporary = false;
   let textStart: number;
   const d = /^dropped by '(\w+)' ACL/.exec(verbPart);
@@ -154,29 +188,38 @@ function decodeReject(e: EximEntry): EximRejectRecord | null {
   };
 }
 
+/** The flag that starts a body (`<= `, `=> `... or the whole body), as a constant: no slice per line. */
+function flagOf(body: string): '<=' | EximAddressRecord['flag'] | null {
+  if (body.length > 2 && body.charCodeAt(2) !== 32) return null;
+  const a = body.charCodeAt(0);
+  const b = body.charCodeAt(1);
+  if (b === 62 /* > */) return a === 61 /* = */ ? '=>' : a === 45 /* - */ ? '->' : a === 42 /* * */ ? '*>' : null;
+  if (b === 61 /* = */) return a === 60 /* < */ ? '<=' : a === 61 ? '==' : null;
+  return a === 42 && b === 42 ? '**' : null;
+}
+
 function decodeEntry(e: EximEntry): EximRecord | null {
   const body = e.body;
   if (e.id !== null) {
-    const flag = body.slice(0, 2);
-    if (body[2] === ' ' || body.length === 2) {
+    const flag = flagOf(body);
+    if (flag !== null) {
       if (flag === '<=') {
-        const f = parseFields(body.slice(3));
+        const f = scanFields(body, 3, new DecoderFields());
         const sender = f.words[0] ?? '';
-        const size = f.values.get('S');
-        const mid = f.values.get('id');
+        const { S: size, id: mid, R: parent } = f.values;
         return {
           kind: 'exim.arrival',
           id: e.id,
           sender: sender === '<>' ? '' : sender,
           host: f.host,
-          user: f.values.get('U') ?? null,
-          protocol: f.values.get('P') ?? null,
-          size: size === undefined || !/^\d+$/.test(size) ? null : Number(size),
-          messageId: mid === undefined ? null : unbracket(mid),
-          parentId: f.values.get('R') !== undefined && EXIM_ID.test(f.values.get('R')!) ? f.values.get('R')! : null,
+          user: f.values.U,
+          protocol: f.values.P,
+          size: size === null || !allDigits(size) ? null : Number(size),
+          messageId: mid === null ? null : unbracket(mid),
+          parentId: parent !== null && isEximIdAt(parent, 0, parent.length) ? parent : null,
         };
       }
-      if (flag === '=>' || flag === '->' || flag === '*>' || flag === '==' || flag === '**') return decodeAddressLine(e, e.id, flag);
+      return decodeAddressLine(e, e.id, flag);
     }
     if (body === 'Completed' || body.startsWith('Completed ')) return { kind: 'exim.completed', id: e.id };
     if (/^(?:Message is frozen|Frozen\b|frozen\b)/.test(body)) return { kind: 'exim.frozen', id: e.id, text: body };
@@ -187,8 +230,15 @@ function decodeEntry(e: EximEntry): EximRecord | null {
 /** A line that continues the entry before it: rejectlog header dumps (`Envelope-from: <..>`, `P Received: ...`). */
 const CONTINUATION = /^(?:Envelope-(?:from|to): |[A-Z*]? ?[\w-]{2,}: |\s+\S)/;
 
+/** True when `trim()` would leave nothing; a printable ASCII first character answers at once. */
+function isBlank(line: string): boolean {
+  const first = line.charCodeAt(0);
+  if (first > 32 && first < 127) return false;
+  return line.trim() === '';
+}
+
 export function decodeEximLine(line: string): Decoded {
-  if (line.trim() === '') return { type: 'blank' };
+  if (isBlank(line)) return { type: 'blank' };
   const l = parseEximLine(line);
   switch (l.type) {
     case 'entry': {

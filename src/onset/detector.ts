@@ -138,6 +138,65 @@ function recipientHash(r: string): number {
   return h >>> 0;
 }
 
+/** Entries of a config's increment memo (a power of two): about 230 KiB for a bank of 3. */
+const MEMO_BITS = 12;
+/** Scratch for reading a float64's bits (the memo's hash). */
+const bits64 = new Float64Array(1);
+const bits32 = new Uint32Array(bits64.buffer);
+
+/**
+ * The CUSUM increments of every bank member for a baseline q, memoised by q, exactly: three Math.log
+ * per member and unit were the detector's largest cost (a busy run observes millions of units), and
+ * q only changes when a baseline folds a bin (every 5 minutes per detector), so the same q comes
+ * back unit after unit. Direct-mapped by q's bits, shared by every detector of one config (a
+ * config is not changed once detectors use it); the values are those observe() would compute.
+ */
+class Increments {
+  readonly k: number;
+  /** The q of each entry (NaN: empty). */
+  private readonly keys: Float64Array;
+  /**
+   * Per entry: the k members' increments for a success, then for a failure; NaN for a member with
+   * no room above q (p1 <= q), which skips the unit.
+   */
+  readonly incs: Float64Array;
+
+  constructor(private readonly cfg: DetectorConfig) {
+    this.k = cfg.rhos.length;
+    this.keys = new Float64Array(1 << MEMO_BITS).fill(NaN);
+    this.incs = new Float64Array((1 << MEMO_BITS) * 2 * this.k);
+  }
+
+  /** The offset of q's increments in `incs`; q must be a number (not NaN). */
+  at(q: number): number {
+    bits64[0] = q;
+    const slot = Math.imul(bits32[0]! ^ bits32[1]!, 0x9e3779b1) >>> (32 - MEMO_BITS);
+    const o = slot * 2 * this.k;
+    if (this.keys[slot] !== q) {
+      this.keys[slot] = q;
+      for (let i = 0; i < this.k; i++) {
+        // As in observe(): the alternative is rho times q, at least minDelta more.
+        const p1 = Math.min(0.99, Math.max(this.cfg.rhos[i]! * q, q + this.cfg.minDelta));
+        const room = p1 > q;
+        this.incs[o + i] = room ? Math.log((1 - p1) / (1 - q)) : NaN;
+        this.incs[o + this.k + i] = room ? Math.log(p1 / q) : NaN;
+      }
+    }
+    return o;
+  }
+}
+
+const incrementMemos = new WeakMap<DetectorConfig, Increments>();
+
+function incrementsFor(cfg: DetectorConfig): Increments {
+  let m = incrementMemos.get(cfg);
+  if (m === undefined) {
+    m = new Increments(cfg);
+    incrementMemos.set(cfg, m);
+  }
+  return m;
+}
+
 /**
  * The detector's numbers live in one Float64Array (the members, then the guard bins, then the
  * excursion's recipient hashes): about 450 bytes per detector instead of 1.1 KiB of objects,
@@ -162,6 +221,8 @@ export class BernoulliCusumBank {
   /** The rate shrunk toward (the parent series' rate for this subtype) and its weight in units. */
   private priorRate: number;
   private priorWeight: number;
+  /** The config's memo of CUSUM increments by baseline. */
+  private readonly increments: Increments;
   /** In an incident: the baseline before it (for recovery), since when, and the level it rose to. */
   private incident: { oldRate: number; since: number; postRate: number } | null = null;
 
@@ -175,6 +236,7 @@ export class BernoulliCusumBank {
     this.priorRate = prior.rate;
     this.priorWeight = prior.weight;
     this.k = cfg.rhos.length;
+    this.increments = incrementsFor(cfg);
     this.bins = cfg.guardBins + 1;
     this.binsAt = this.k * MEMBER;
     this.recipientsAt = this.binsAt + this.bins * BIN;
@@ -298,10 +360,16 @@ export class BernoulliCusumBank {
     const idx = Math.floor(t / this.cfg.binMs);
     const oldest = idx - this.cfg.guardBins;
     if (idx > this.currentBin) {
-      const due: number[] = [];
-      for (let b = 0; b < this.bins; b++) if (this.binIndex(b) >= 0 && this.binIndex(b) < oldest) due.push(b);
-      due.sort((a, b) => this.binIndex(a) - this.binIndex(b));
-      for (const b of due) {
+      // Fold the bins older than the guard band, oldest first (a slot holds one bin index, so the
+      // order is strict). Picked by repeated minimum over the few slots rather than collected and
+      // sorted: this runs at most of a sparse series' units, and an array per call was garbage.
+      for (;;) {
+        let b = -1;
+        for (let j = 0; j < this.bins; j++) {
+          const i = this.binIndex(j);
+          if (i >= 0 && i < oldest && (b < 0 || i < this.binIndex(b))) b = j;
+        }
+        if (b < 0) break;
         const o = this.binsAt + b * BIN;
         this.fold((this.st[o + BIN_INDEX]! + 1) * this.cfg.binMs, this.st[o + BIN_F]!, this.st[o + BIN_N]!);
         this.clearBin(b);
@@ -354,16 +422,26 @@ export class BernoulliCusumBank {
 
     const st = this.st;
     let above = false;
+    // Risk-adjusted for aggregate series (after Steiner et al. 2000): each unit is judged against
+    // its own expected rate (its domain's baseline), with the same alternatives as the series'
+    // own (rho times, at least minDelta more), so mail shifting towards domains that always fail
+    // more (a mix shift) adds nothing.
+    const q = expected === undefined ? p0 : clamp(expected, 1e-4, 0.98);
+    // The members' increments for q and y, memoised (a NaN q, which nothing should produce, is
+    // computed as before).
+    const incs = this.increments.incs;
+    const memo = q === q ? this.increments.at(q) + y * this.k : -1;
     for (let i = 0; i < this.k; i++) {
       const m = i * MEMBER;
-      // Risk-adjusted for aggregate series (after Steiner et al. 2000): each unit is judged against
-      // its own expected rate (its domain's baseline), with the same alternatives as the series'
-      // own (rho times, at least minDelta more), so mail shifting towards domains that always fail
-      // more (a mix shift) adds nothing.
-      const q = expected === undefined ? p0 : clamp(expected, 1e-4, 0.98);
-      const p1 = Math.min(0.99, Math.max(st[m + RHO]! * q, q + this.cfg.minDelta));
-      if (p1 <= q) continue; // no room above the baseline: nothing can rise
-      const inc = y === 1 ? Math.log(p1 / q) : Math.log((1 - p1) / (1 - q));
+      let inc: number;
+      if (memo >= 0) {
+        inc = incs[memo + i]!;
+        if (inc !== inc) continue; // no room above the baseline: nothing can rise
+      } else {
+        const p1 = Math.min(0.99, Math.max(st[m + RHO]! * q, q + this.cfg.minDelta));
+        if (p1 <= q) continue;
+        inc = y === 1 ? Math.log(p1 / q) : Math.log((1 - p1) / (1 - q));
+      }
       if (st[m + S] === 0 && inc > 0) {
         st[m + LAST_ZERO] = t;
         st[m + FIRST_FAILURE] = t;

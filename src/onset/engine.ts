@@ -178,10 +178,16 @@ export function keyHash(key: string): number {
   return (a >>> 6) * 67108864 + (b >>> 6);
 }
 
-function addCount(m: Map<string, number>, key: string, n: number): void {
-  const v = (m.get(key) ?? 0) + n;
-  if (v === 0) m.delete(key);
-  else m.set(key, v);
+/**
+ * Adds `n` to `key`'s count, dropping it at zero. Counts are boxed so an existing key costs one
+ * lookup, not a get and a set (the watch moves hundreds of values a minute); a key keeps its place
+ * in the map while counted, as with set() on an existing key.
+ */
+function addCount(m: Map<string, { n: number }>, key: string, n: number): void {
+  const c = m.get(key);
+  if (c === undefined) {
+    if (n !== 0) m.set(key, { n });
+  } else if ((c.n += n) === 0) m.delete(key);
 }
 
 /** The engine's counters before any unit (also the remote engine's until its first answer). */
@@ -244,7 +250,7 @@ export class OnsetEngine {
    * Sums over the buckets of the hour before the last 10 minutes (prior); the recent minutes' sums
    * are taken from their buckets for the few values that can qualify (see watchAttributes).
    */
-  private readonly watchPrior = new Map<Attribute, Map<string, number>>(WATCHED.map((a) => [a, new Map()]));
+  private readonly watchPrior = new Map<Attribute, Map<string, { n: number }>>(WATCHED.map((a) => [a, new Map()]));
   private watchRecentN = 0;
   private watchPriorN = 0;
   private readonly changes: AttributeChange[] = [];
@@ -505,6 +511,12 @@ export class OnsetEngine {
     return { level, key: detach(key), provider: provider === null ? null : detach(provider), domain: domain === null ? null : detach(domain), startedAt: t, units: 0, decayedTo: t, detectors: new Map() };
   }
 
+  /**
+   * The series a unit feeds (global, provider, domain), filled by seriesFor(): one array for the
+   * engine rather than a new one per unit (unit() reads it before anything can call seriesFor again).
+   */
+  private readonly chain: Series[] = [];
+
   private seriesFor(u: Unit): Series[] {
     let p = this.providers.get(u.provider);
     if (p === undefined) {
@@ -521,7 +533,7 @@ export class OnsetEngine {
         if (units < 50 && failures < 10) {
           this.stats.domainsNotAdmitted++;
           if (this.other === null) this.other = this.newSeries('rcpt_domain', 'rcpt_domain=(other)', null, '(other)', u.t);
-          return [this.global, p, this.other];
+          return this.fillChain(p, this.other);
         }
         this.evictOldestDomain();
       }
@@ -531,7 +543,28 @@ export class OnsetEngine {
       this.domains.delete(u.domain);
       this.domains.set(u.domain, d);
     }
-    return [this.global, p, d];
+    return this.fillChain(p, d);
+  }
+
+  private fillChain(provider: Series, domain: Series): Series[] {
+    const c = this.chain;
+    c[0] = this.global;
+    c[1] = provider;
+    c[2] = domain;
+    return c;
+  }
+
+  /** The last decay exponent's input and result (units of a burst share the gap since the last one). */
+  private powDt = 0;
+  private powK = 1;
+
+  /** Math.pow(0.5, dt / halfLifeMs), remembered for the last dt (the same value, not an approximation). */
+  private seriesDecay(dt: number): number {
+    if (dt !== this.powDt) {
+      this.powDt = dt;
+      this.powK = Math.pow(0.5, dt / this.cfg.halfLifeMs);
+    }
+    return this.powK;
   }
 
   private unit(u: Unit): void {
@@ -574,7 +607,7 @@ export class OnsetEngine {
         s.decayedTo = u.t;
       }
       // The series' own decayed unit count, for detectors created later.
-      const k = Math.pow(0.5, Math.max(0, u.t - s.decayedTo) / this.cfg.halfLifeMs);
+      const k = this.seriesDecay(Math.max(0, u.t - s.decayedTo));
       s.units = s.units * k + 1;
       s.decayedTo = Math.max(s.decayedTo, u.t);
       if (u.subtype !== null && !s.detectors.has(u.subtype)) {
@@ -715,17 +748,28 @@ export class OnsetEngine {
       // of the recent minutes together is over half of at least one of them: its majority value. So
       // the candidates are the recent minutes' majority values, not every value seen (thousands of
       // client IPs, once a minute).
+      // The recent buckets are the last ones (shiftWatch retires them oldest first): the sums start
+      // at the first. Their majority values mostly repeat (the same relay minute after minute): a
+      // value already weighed gives the same answer again (it did not qualify, or the loop would
+      // have ended).
+      let firstRecent = 0;
+      while (firstRecent < this.watchBuckets.length && !this.watchBuckets[firstRecent]!.recent) firstRecent++;
+      const weighed: string[] = [];
       for (const bucket of this.watchBuckets) {
         const value = bucket.recent ? (bucket.major?.[ai] ?? null) : null;
-        if (value === null || value === '(others)') continue;
+        if (value === null || value === '(others)' || weighed.includes(value)) continue;
+        weighed.push(value);
         let n = 0;
-        for (const b of this.watchBuckets) if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
+        for (let i = firstRecent; i < this.watchBuckets.length; i++) {
+          const b = this.watchBuckets[i]!;
+          if (b.recent) n += b.counts.get(a)!.get(value)?.n ?? 0;
+        }
         const shareAfter = n / nRecent;
-        const shareBefore = (prior.get(value) ?? 0) / nPrior;
+        const shareBefore = (prior.get(value)?.n ?? 0) / nPrior;
         if (value === '(others)' || shareAfter <= 0.5 || shareBefore >= 0.05) continue;
         let from: string | null = null;
         let best = 0;
-        for (const [v, k] of prior) if (k > best) [from, best] = [v, k];
+        for (const [v, k] of prior) if (k.n > best) [from, best] = [v, k.n];
         let first = Infinity;
         for (const b of this.watchBuckets) {
           const f = b.recent && b.minute < minute ? b.counts.get(a)!.get(value)?.first : undefined;

@@ -16,16 +16,12 @@ import { Worker } from 'node:worker_threads';
 import type { SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { emptyOnsetStats, failedAttempt, type DeliveryUnit, type OnsetEngine, type OnsetOptions, type OnsetRecord } from './engine.js';
+import { BatchEncoder, UnitDecoder, type WireBatch, type WireUnits } from './wire.js';
 
-/** One input of the engine, as sent to the worker. */
-export type EngineInput =
-  | { k: 'a'; a: DeliveryAttempt }
-  | { k: 'i'; t: number | null; subtype: SubtypeId; client: string | null; recipient: string | null }
-  | { k: 'flush' };
-
+/** The worker's answer to one batch. */
 export interface EngineReply {
   records: OnsetRecord[];
-  units: DeliveryUnit[];
+  units: WireUnits;
   stats: OnsetEngine['stats'];
   state: ReturnType<OnsetEngine['state']>;
   done: boolean;
@@ -55,7 +51,9 @@ export function onsetWorkerAvailable(): boolean {
 
 export class RemoteOnsetEngine {
   private readonly worker: Worker;
-  private buffer: EngineInput[] = [];
+  /** The batch being filled (wire.ts: appended to, not an object per input). */
+  private readonly buffer = new BatchEncoder(BATCH + 1);
+  private readonly units = new UnitDecoder();
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private failure: Error | null = null;
@@ -81,31 +79,17 @@ export class RemoteOnsetEngine {
   }
 
   attempt(a: DeliveryAttempt): void {
+    if (this.failure !== null) throw this.failure;
     // Only what the engine reads goes over: the reply text of a failure only (a success's reply is
     // never classified), no Message-ID (the re-send finding's, in this thread).
-    this.push({
-      k: 'a',
-      a: {
-        timeMs: a.timeMs,
-        mtaHost: a.mtaHost,
-        messageKey: a.messageKey,
-        recipient: a.recipient,
-        recipientDomain: a.recipientDomain,
-        status: a.status,
-        code: a.code,
-        enhancedStatus: a.enhancedStatus,
-        reply: failedAttempt(a) ? a.reply : null,
-        stage: a.stage,
-        remoteHost: a.remoteHost,
-        remoteIp: a.remoteIp,
-        sender: a.sender,
-        clientIp: a.clientIp,
-      },
-    });
+    this.buffer.attempt(a, failedAttempt(a) ? a.reply : null);
+    if (this.buffer.size >= BATCH) this.send();
   }
 
   inbound(t: number | null, subtype: SubtypeId, client: string | null, recipient: string | null): void {
-    this.push({ k: 'i', t, subtype, client, recipient });
+    if (this.failure !== null) throw this.failure;
+    this.buffer.inbound(t, subtype, client, recipient);
+    if (this.buffer.size >= BATCH) this.send();
   }
 
   /** The engine's state sizes at its last answer. */
@@ -125,17 +109,11 @@ export class RemoteOnsetEngine {
 
   /** Sends what is buffered and the end of input, waits for every answer, and stops the worker. */
   async finish(): Promise<void> {
-    this.buffer.push({ k: 'flush' });
+    this.buffer.flush();
     this.send();
     while (this.inFlight > 0) await this.nextAnswer();
     this.finished = true;
     await this.worker.terminate();
-  }
-
-  private push(x: EngineInput): void {
-    if (this.failure !== null) throw this.failure;
-    this.buffer.push(x);
-    if (this.buffer.length >= BATCH) this.send();
   }
 
   /** Stops the worker without waiting for what it has (a run that ended early). */
@@ -145,12 +123,13 @@ export class RemoteOnsetEngine {
   }
 
   private send(): void {
-    if (this.buffer.length === 0) return;
+    if (this.buffer.size === 0) return;
     // The worker keeps the process alive only while an answer is awaited.
     if (this.inFlight === 0) this.worker.ref();
     this.inFlight++;
-    this.worker.postMessage(this.buffer);
-    this.buffer = [];
+    const batch: WireBatch = this.buffer.take();
+    // The typed arrays move to the worker (no copy); the text is copied once, flat.
+    this.worker.postMessage(batch, [batch.kinds.buffer, batch.lens.buffer, batch.nums.buffer]);
   }
 
   private nextAnswer(): Promise<void> {
@@ -162,7 +141,7 @@ export class RemoteOnsetEngine {
     this.inFlight--;
     if (this.inFlight === 0) this.worker.unref();
     for (const r of reply.records) this.emit(r);
-    if (this.onUnit !== undefined) for (const u of reply.units) this.onUnit(u);
+    if (this.onUnit !== undefined) this.units.decode(reply.units, this.onUnit);
     Object.assign(this.stats, reply.stats);
     this.lastState = reply.state;
     this.wake();

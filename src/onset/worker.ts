@@ -6,32 +6,36 @@
  * the main thread's own engine would make from the same inputs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { OnsetEngine, type DeliveryUnit, type OnsetOptions, type OnsetRecord } from './engine.js';
-import type { EngineInput, EngineReply } from './remote.js';
+import { OnsetEngine, type OnsetOptions, type OnsetRecord } from './engine.js';
+import type { EngineReply } from './remote.js';
+import { decodeBatch, UnitEncoder, type WireBatch } from './wire.js';
 
 const port = parentPort;
 if (port === null) throw new Error('onset worker: not started as a worker thread');
 
 const options = workerData as { onsets: OnsetOptions; units: boolean };
 let records: OnsetRecord[] = [];
-let units: DeliveryUnit[] = [];
+const units = new UnitEncoder();
 const engine = new OnsetEngine((r) => records.push(r), {
   ...options.onsets,
-  ...(options.units ? { onUnit: (u: DeliveryUnit) => units.push(u) } : {}),
+  ...(options.units ? { onUnit: (u) => units.add(u) } : {}),
 });
 
-port.on('message', (batch: EngineInput[]) => {
-  let done = false;
-  for (const x of batch) {
-    if (x.k === 'a') engine.attempt(x.a);
-    else if (x.k === 'i') engine.inbound(x.t, x.subtype, x.client, x.recipient);
-    else {
-      engine.flush();
-      done = true;
-    }
-  }
-  const reply: EngineReply = { records, units, stats: engine.stats, state: engine.state(), done };
+let done = false;
+/** The engine, with the end of input noted (the batch's answer says so). */
+const sink = {
+  attempt: engine.attempt.bind(engine),
+  inbound: engine.inbound.bind(engine),
+  flush: () => {
+    engine.flush();
+    done = true;
+  },
+};
+
+port.on('message', (batch: WireBatch) => {
+  decodeBatch(batch, sink);
+  const u = units.take();
+  const reply: EngineReply = { records, units: u, stats: engine.stats, state: engine.state(), done };
   records = [];
-  units = [];
-  port.postMessage(reply);
+  port.postMessage(reply, [u.t.buffer, u.refs.buffer]);
 });

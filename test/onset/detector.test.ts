@@ -3,6 +3,7 @@
  * recovery; then ONSETS.md 4.4's targets over seeded simulations (more seeds with
  * MTA550_ONSET_SEEDS=100, as `npm run test:fuzz` does).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BernoulliCusumBank, DEFAULT_DETECTOR } from '../../src/onset/detector.js';
 import { simulate, START } from './sim.js';
@@ -151,6 +152,30 @@ function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
+
+describe('BernoulliCusumBank increment memo', () => {
+  // The increments are memoised by baseline, shared by every detector of a config: other detectors'
+  // baselines (colliding memo slots) must not change what a detector computes.
+  it('gives the same alarms and evidence with the memo shared with other detectors as with a memo of its own', () => {
+    const step = fc.record({ dt: fc.integer({ min: 0, max: 3 * MIN }), y: fc.constantFrom<0 | 1>(0, 0, 0, 1), recipient: fc.constantFrom('a@x', 'b@x', 'c@x', 'd@x'), expected: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 400 }), fc.array(fc.double({ min: 1e-4, max: 0.98, noNaN: true }), { minLength: 1, maxLength: 50 }), (steps, noise) => {
+        const alone = new BernoulliCusumBank(START, { rate: 0.01, weight: 100 }, { ...DEFAULT_DETECTOR });
+        const shared = new BernoulliCusumBank(START, { rate: 0.01, weight: 100 });
+        const other = new BernoulliCusumBank(START, { rate: 0.01, weight: 100 });
+        let t = START;
+        for (const [i, s] of steps.entries()) {
+          t += s.dt;
+          other.observe(t, 1, 'z@x', noise[i % noise.length]);
+          const y = s.y === 1 ? s.recipient : null;
+          expect(shared.observe(t, s.y, y, s.expected)).toEqual(alone.observe(t, s.y, y, s.expected));
+          expect(shared.evidence).toBe(alone.evidence);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
 
 describe(`ONSETS.md 4.4 targets over ${SEEDS} seeds`, () => {
   it('S1: a 0.5% -> 5% step at 120 units/min is found in every seed, p95 delay <= 5 min, p95 onset error <= 2 min', () => {

@@ -131,7 +131,9 @@ describe('README quick start', () => {
       // The files a clone would have: tracked plus untracked-but-not-ignored (work in progress).
       const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
         .split('\0')
-        .filter(Boolean);
+        // Never a node_modules (a symlinked one in a git worktree is "untracked"): `npm ci` in the
+        // copy would empty the link's target, the real tree's packages.
+        .filter((f) => f !== '' && f.split('/')[0] !== 'node_modules');
       for (const f of listed) {
         try {
           cpSync(path.join(ROOT, f), path.join(fresh, f), { recursive: true });

@@ -622,7 +622,9 @@ export class OnsetEngine {
           while (this.domainDetectors > this.maxDomainDetectors && this.domains.size > 1) this.evictOldestDomain();
         }
       }
-      for (const [subtype, det] of s.detectors) {
+      // forEach, not for...of: no iterator and no [key, value] pair per detector and unit. Deleting
+      // the current entry (a retired detector) is as safe as in for...of.
+      s.detectors.forEach((det, subtype) => {
         const y = u.subtype === subtype ? 1 : 0;
         // Aggregate levels are risk-adjusted: each unit is judged against its own domain's (else
         // its provider's) baseline for the subtype, so more mail to a domain that always fails more
@@ -642,7 +644,7 @@ export class OnsetEngine {
           this.domainDetectors--;
           this.stats.detectorsRetired++;
         }
-      }
+      });
     }
   }
 

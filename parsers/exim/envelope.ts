@@ -19,7 +19,6 @@
 import type { Envelope, LogTime } from '../../src/model/records.js';
 import { lastPrefixMemo, parseEnvelope } from '../syslog/envelope.js';
 
-const EXIM_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?(?: ([+-])(\d{2})(\d{2}))? /;
 /** `host exim[pid]: ` after a syslog timestamp, or at the start of a host-first line. */
 const EXIM_TAG = /^(\S+) (exim4?|exim-\w+)\[(\d+)\]: /;
 /** Indented stderr entry of a container: `   14   H=... rejected ...` (pid, then the body). */
@@ -41,7 +40,7 @@ export interface EximEntry {
 
 /**
  * The time at the start of an entry, remembered by its text (consecutive entries mostly share their
- * second), unless an offset follows a text that had none (`... 06:00:00 +0100 `): the pattern runs.
+ * second), unless an offset follows a text that had none (`... 06:00:00 +0100 `): the scan runs.
  */
 const parseEximTime = lastPrefixMemo(parseEximTimeText, (s, at) => {
   const next = s.charCodeAt(at);
@@ -109,7 +108,8 @@ let hourStartMs = 0;
  * one per second: within an hour whose zone offset does not change, the local time maps to its hour's
  * start plus the minutes, seconds and milliseconds. An hour with a change (its last millisecond is
  * not 3,599,999 ms after its first: a DST switch) and out-of-range minutes or seconds (which roll over
- * into another hour) take the full conversion.
+ * into another hour) take the full conversion. Like the time memo, it assumes TZ does not change
+ * while the process runs.
  */
 function localMs(y: number, mo: number, d: number, h: number, mi: number, se: number, ms: number): number {
   if (mi > 59 || se > 59) return new Date(y, mo - 1, d, h, mi, se, ms).getTime();

@@ -7,7 +7,7 @@
  *   5D0B7F3A19: to=<carol@example.com>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=5.1.1, status=bounced (unknown user: "carol")
  */
 import type { HostRef, PostfixDeliveryRecord, Reply, Stage } from '../../src/model/records.js';
-import { parseHostRef, parseReply, scanKeyValues, stageFromCommand, unbracket } from './common.js';
+import { pairValue, parseHostRef, parseReply, scanPairs, stageFromCommand, unbracket } from './common.js';
 
 const SUSPENDED = 'delivery temporarily suspended: ';
 const SAID = ' said: ';
@@ -27,7 +27,8 @@ export interface DeliveryDetail {
 export function analyseDetail(detail: string): DeliveryDetail {
   let d = detail;
   if (d.startsWith(SUSPENDED)) d = d.slice(SUSPENDED.length);
-  const q = QUEUED_AS.exec(d);
+  // Most details say nothing of a next queue: look for the words before running the pattern.
+  const q = d.includes('queued as ') ? QUEUED_AS.exec(d) : null;
   const queuedAs = q === null ? null : q[1]!;
   if (d.startsWith('host ')) {
     const said = d.indexOf(SAID);
@@ -72,15 +73,18 @@ export function decodeDelivery(agent: string, queueId: string | null, rest: stri
   // (`tls=` and future fields may carry spaces).
   const statusAt = rest.indexOf(', status=');
   if (statusAt < 0) return null;
-  const { values } = scanKeyValues(rest.slice(0, statusAt));
-  const to = values.get('to');
+  const fields = rest.slice(0, statusAt);
+  const pairs = scanPairs(fields);
+  const to = pairValue(fields, pairs, 'to');
   if (to === undefined) return null;
   const statusPart = rest.slice(statusAt + ', status='.length);
   const paren = statusPart.indexOf(' (');
   const status = paren < 0 ? statusPart : statusPart.slice(0, paren);
   const detail = paren < 0 ? '' : statusPart.slice(paren + 2, statusPart.endsWith(')') ? -1 : undefined);
-  const origTo = values.get('orig_to');
-  const relay = values.get('relay') ?? null;
+  const origTo = pairValue(fields, pairs, 'orig_to');
+  const relay = pairValue(fields, pairs, 'relay') ?? null;
+  const delay = toNumber(pairValue(fields, pairs, 'delay'));
+  const dsn = pairValue(fields, pairs, 'dsn') ?? null;
   const relayHost = relay !== null && relay.includes('[') ? parseHostRef(relay) : null;
   const info = analyseDetail(detail);
   return {
@@ -91,8 +95,8 @@ export function decodeDelivery(agent: string, queueId: string | null, rest: stri
     origTo: origTo === undefined ? null : unbracket(origTo),
     relay,
     relayHost,
-    delay: toNumber(values.get('delay')),
-    dsn: values.get('dsn') ?? null,
+    delay,
+    dsn,
     status,
     detail,
     remote: info.remote,

@@ -65,10 +65,20 @@ export const DAEMONS: ReadonlyMap<string, DaemonDecoder> = new Map<string, Daemo
   ['lmtpd', none],
 ]);
 
+/**
+ * The daemons behind nearly every line of a busy log, checked in place before the general lookup:
+ * no copy of the tag's last segment, and the table key (an interned literal) comes back.
+ */
+const COMMON_DAEMONS: readonly string[] = ['smtpd', 'qmgr', 'smtp', 'cleanup'];
+
 /** The daemon of a tag, or null when the tag is not Postfix's. */
 export function postfixDaemon(program: string): string | null {
   const slash = program.lastIndexOf('/');
   if (slash <= 0) return null;
+  const length = program.length - slash - 1;
+  for (const name of COMMON_DAEMONS) {
+    if (name.length === length && program.startsWith(name, slash + 1)) return name;
+  }
   const daemon = program.slice(slash + 1);
   return DAEMONS.has(daemon) ? daemon : null;
 }

@@ -6,7 +6,7 @@
  *   5D0B7F3A19: removed
  */
 import type { PostfixRecord } from '../../src/model/records.js';
-import { scanKeyValues, unbracket } from './common.js';
+import { hasPair, pairValue, scanPairs, unbracket } from './common.js';
 
 function toNumber(v: string | undefined): number | null {
   if (v === undefined) return null;
@@ -18,15 +18,15 @@ export function decodeQmgr(queueId: string | null, rest: string): PostfixRecord 
   if (queueId === null) return null;
   if (rest === 'removed') return { kind: 'postfix.qmgr.removed', queueId };
   if (!rest.startsWith('from=')) return null;
-  const { values } = scanKeyValues(rest);
-  const from = unbracket(values.get('from') ?? '');
-  if (values.get('status') === 'expired') return { kind: 'postfix.qmgr.expired', queueId, from };
-  if (!values.has('size') && !values.has('nrcpt')) return null;
+  const pairs = scanPairs(rest);
+  const from = unbracket(pairValue(rest, pairs, 'from') ?? '');
+  if (pairValue(rest, pairs, 'status') === 'expired') return { kind: 'postfix.qmgr.expired', queueId, from };
+  if (!hasPair(rest, pairs, 'size') && !hasPair(rest, pairs, 'nrcpt')) return null;
   return {
     kind: 'postfix.qmgr.envelope',
     queueId,
     from,
-    size: toNumber(values.get('size')),
-    nrcpt: toNumber(values.get('nrcpt')),
+    size: toNumber(pairValue(rest, pairs, 'size')),
+    nrcpt: toNumber(pairValue(rest, pairs, 'nrcpt')),
   };
 }

@@ -6,21 +6,21 @@
  */
 import type { PostfixRecord } from '../../src/model/records.js';
 import { decodeAction } from './action.js';
-import { parseHostRef, scanKeyValues } from './common.js';
+import { pairValue, parseHostRef, scanPairs } from './common.js';
 
 export function decodeSmtpd(queueId: string | null, rest: string): PostfixRecord | null {
   if (queueId !== null && rest.startsWith('client=')) {
-    const { values } = scanKeyValues(rest);
-    const client = values.get('client');
+    const pairs = scanPairs(rest);
+    const client = pairValue(rest, pairs, 'client');
     if (client === undefined) return null;
-    const orig = values.get('orig_client');
+    const orig = pairValue(rest, pairs, 'orig_client');
     return {
       kind: 'postfix.smtpd.client',
       queueId,
       client: parseHostRef(client),
       origClient: orig === undefined ? null : parseHostRef(orig),
-      saslMethod: values.get('sasl_method') ?? null,
-      saslUsername: values.get('sasl_username') ?? null,
+      saslMethod: pairValue(rest, pairs, 'sasl_method') ?? null,
+      saslUsername: pairValue(rest, pairs, 'sasl_username') ?? null,
     };
   }
   return decodeAction(queueId, rest);

@@ -74,6 +74,14 @@ export function lastPrefixMemo<T extends { length: number }>(parse: (s: string) 
 /** Parses the timestamp at the start of `s`; returns it and the length consumed (0 when none). */
 export const parseTimestamp: (s: string) => { time: LogTime; length: number } | null = lastPrefixMemo(parseTimestampText);
 
+type BsdTime = Extract<LogTime, { kind: 'bsd' }>;
+
+/**
+ * The last BSD timestamp read, with its text up to the second (`Mar 11 06:00:`): a log's clock
+ * moves by seconds, so most lines the whole-prefix memo misses share this much and need no regex.
+ */
+let lastBsdMinute: { text: string; time: BsdTime } | null = null;
+
 function parseTimestampText(s: string): { time: LogTime; length: number } | null {
   const first = s.charCodeAt(0);
   if (first >= 48 && first <= 57) {
@@ -97,6 +105,22 @@ function parseTimestampText(s: string): { time: LogTime; length: number } | null
     if (Number.isNaN(epochMs)) return null;
     return { time: { kind: 'absolute', epochMs }, length: m[0].length };
   }
+  const minute = lastBsdMinute;
+  if (minute !== null && s.startsWith(minute.text)) {
+    // Same month, day, hour and minute as the last BSD timestamp read, which BSD_TIME reads one way
+    // only (each part ends at a character the next cannot take): when two digits and a space
+    // follow, the pattern reads exactly those as the second, with no fraction.
+    const at = minute.text.length;
+    const s1 = s.charCodeAt(at) - 48;
+    const s2 = s.charCodeAt(at + 1) - 48;
+    if (s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9 && s.charCodeAt(at + 2) === 32) {
+      const t = minute.time;
+      return {
+        time: { kind: 'bsd', month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: s1 * 10 + s2, ms: 0 },
+        length: at + 3,
+      };
+    }
+  }
   const m = BSD_TIME.exec(s);
   if (m === null) return null;
   const [, monthWord, d, h, mi, se, fr] = m;
@@ -104,10 +128,11 @@ function parseTimestampText(s: string): { time: LogTime; length: number } | null
   if (month === undefined) return null;
   const day = Number(d);
   if (day < 1 || day > 31) return null;
-  return {
-    time: { kind: 'bsd', month, day, hour: +h!, minute: +mi!, second: +se!, ms: fractionMs(fr) },
-    length: m[0].length,
-  };
+  const time: BsdTime = { kind: 'bsd', month, day, hour: +h!, minute: +mi!, second: +se!, ms: fractionMs(fr) };
+  const length = m[0].length;
+  // The text before the second: the match less `ss`, the fraction with its dot, and the space.
+  lastBsdMinute = { text: s.slice(0, length - 3 - (fr === undefined ? 0 : fr.length + 1)), time };
+  return { time, length };
 }
 
 /**
@@ -169,11 +194,16 @@ function parseTag(s: string, from: number): { programEnd: number; pid: number | 
   const programEnd = i;
   let pid: number | null = null;
   if (s.charCodeAt(i) === 91) {
+    // The value is summed as the digits are read (up to 10 digits: exact in a double), no copy.
     let j = i + 1;
-    while (j < s.length && j - i - 1 < 11 && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+    let value = 0;
+    while (j < s.length && j - i - 1 < 11 && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) {
+      value = value * 10 + (s.charCodeAt(j) - 48);
+      j++;
+    }
     const digits = j - i - 1;
     if (digits < 1 || digits > 10 || s.charCodeAt(j) !== 93) return null;
-    pid = Number(s.slice(i + 1, j));
+    pid = value;
     i = j + 1;
   }
   if (s.charCodeAt(i) !== 58 || s.charCodeAt(i + 1) !== 32) return null;

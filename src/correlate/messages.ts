@@ -116,19 +116,42 @@ export function inferCode(enhanced: string | null): number | null {
   return null;
 }
 
-/** The fields every event shares, from its observation; the caller adds the rest. */
-export function baseEvent(
-  o: Observation,
-  fields: Omit<RejectionEvent, 'id' | 'time' | 'yearSource' | 'source' | 'mta' | 'raw' | 'message' | 'classification' | 'messageId'>,
-): RejectionEvent {
+/** What a correlator tells about a refusal; baseEvent adds what every event takes from its line. */
+export type EventFields = Pick<
+  RejectionEvent,
+  'direction' | 'outcome' | 'action' | 'queueId' | 'sender' | 'recipient' | 'recipientDomain' | 'originalRecipient' | 'stage' | 'code' | 'codeInferred' | 'enhancedStatus' | 'enhancedStatusSource' | 'reply' | 'remote' | 'client' | 'relay'
+>;
+
+/**
+ * The fields every event shares, from its observation; the caller adds the rest. Written out field
+ * by field (not spread): one object of a fixed shape, built without a property walk; the order of
+ * the keys is the order of the events' JSON.
+ */
+export function baseEvent(o: Observation, f: EventFields): RejectionEvent {
   return {
-    id: eventId(o.source, fields.recipient),
+    id: eventId(o.source, f.recipient),
     time: o.timeMs === null ? null : new Date(o.timeMs).toISOString(),
     yearSource: o.yearSource,
     source: o.source,
     mta: { host: o.envelope.host, program: o.envelope.program, daemon: o.daemon },
     messageId: null,
-    ...fields,
+    direction: f.direction,
+    outcome: f.outcome,
+    action: f.action,
+    queueId: f.queueId,
+    sender: f.sender,
+    recipient: f.recipient,
+    recipientDomain: f.recipientDomain,
+    originalRecipient: f.originalRecipient,
+    stage: f.stage,
+    code: f.code,
+    codeInferred: f.codeInferred,
+    enhancedStatus: f.enhancedStatus,
+    enhancedStatusSource: f.enhancedStatusSource,
+    reply: f.reply,
+    remote: f.remote,
+    client: f.client,
+    relay: f.relay,
     message: null,
     classification: null,
     raw: o.raw,
@@ -360,21 +383,21 @@ export class MessageTable {
       if (others.length < this.maxListed) others.push({ ...r });
     }
     const client = m.originClient ?? m.client;
-    return {
-      ...e,
-      messageId: m.messageId,
-      sender: e.sender ?? m.sender,
-      client: e.client ?? (client === null ? null : { ...client }),
-      message: {
-        size: m.size,
-        nrcpt: m.nrcpt,
-        recipientFinalStatus: final,
-        otherRecipients: others,
-        otherRecipientsByStatus: byStatus,
-        links: { ...m.links, queueIdChain: [...m.links.queueIdChain] },
-        complete: ended && m.sawStart,
-      },
+    // The event is the pending list's own (made by baseEvent, seen by no one yet): completed in
+    // place, its keys staying where they are, rather than copied whole.
+    e.messageId = m.messageId;
+    e.sender = e.sender ?? m.sender;
+    e.client = e.client ?? (client === null ? null : { ...client });
+    e.message = {
+      size: m.size,
+      nrcpt: m.nrcpt,
+      recipientFinalStatus: final,
+      otherRecipients: others,
+      otherRecipientsByStatus: byStatus,
+      links: { ...m.links, queueIdChain: [...m.links.queueIdChain] },
+      complete: ended && m.sawStart,
     };
+    return e;
   }
 }
 

@@ -249,6 +249,7 @@ export class Channel {
     this.summary.warnings = clock.warnings;
   }
 
+  /** The source of this channel's attempts: one shared object (consumers only read it). */
   attemptSource(): { format: Format; path: string } {
     const format = this.parser?.format ?? 'postfix';
     if (this.from === null || this.from.format !== format) this.from = { format, path: this.path };

@@ -17,6 +17,7 @@
  * Pure: no state, never throws.
  */
 import type { Envelope, LogTime } from '../../src/model/records.js';
+import { isAlnum } from '../chars.js';
 import { lastPrefixMemo, parseEnvelope } from '../syslog/envelope.js';
 
 /** `host exim[pid]: ` after a syslog timestamp, or at the start of a host-first line. */
@@ -27,8 +28,6 @@ const STDERR_BODY = /^\s+(\d+)\s{2,}(\S.*)$/;
 const STDERR_HEADER = /^\s*\d+ LOG: (?:MAIN|REJECT|PANIC)\b/;
 /** Exim's numbering of the pieces of a split syslog message: `[i\\n] ` (ends at a newline) or `[i/n] `. */
 const SYSLOG_PIECE = /^\[(\d+)[\\/](\d+)\] /;
-/** The message ID forms: 6-6-2 up to 4.96 and 6-11-4 from 4.97 (base 62). */
-export const EXIM_ID = /^[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|[0-9A-Za-z]{11}-[0-9A-Za-z]{4})$/;
 
 export interface EximEntry {
   envelope: Envelope;
@@ -124,19 +123,17 @@ function localMs(y: number, mo: number, d: number, h: number, mi: number, se: nu
   return hourStartMs + mi * 60_000 + se * 1000 + ms;
 }
 
-/** True for the alphanumerics of base 62 (`[0-9A-Za-z]`). */
-function base62(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-/** True when s[start..end) is a whole Exim message ID: what EXIM_ID tests, without a slice. */
+/**
+ * True when s[start..end) is a whole Exim message ID, without a slice: base 62 in the forms 6-6-2
+ * (up to 4.96) and 6-11-4 (from 4.97).
+ */
 export function isEximIdAt(s: string, start: number, end: number): boolean {
   const length = end - start;
   // 6-6-2 (16 characters) or 6-11-4 (23): the second dash is at 13 or 18.
   const dash = length === 16 ? 13 : length === 23 ? 18 : -1;
   if (dash < 0 || s.charCodeAt(start + 6) !== 45 || s.charCodeAt(start + dash) !== 45) return false;
   for (let k = start; k < end; k++) {
-    if (k !== start + 6 && k !== start + dash && !base62(s.charCodeAt(k))) return false;
+    if (k !== start + 6 && k !== start + dash && !isAlnum(s.charCodeAt(k))) return false;
   }
   return true;
 }

@@ -8,6 +8,7 @@ import type { Parser } from '../../src/model/parser.js';
 import type { Decoded, EximAddressRecord, EximHost, EximRecord, EximRejectRecord, Reply, Stage } from '../../src/model/records.js';
 import { isEximIdAt, parseEximLine, type EximEntry } from './envelope.js';
 import { DecoderFields, decodeEscapes, scanFields } from './fields.js';
+import { isBlankLine } from '../chars.js';
 
 const DAEMON = 'exim';
 
@@ -230,15 +231,8 @@ function decodeEntry(e: EximEntry): EximRecord | null {
 /** A line that continues the entry before it: rejectlog header dumps (`Envelope-from: <..>`, `P Received: ...`). */
 const CONTINUATION = /^(?:Envelope-(?:from|to): |[A-Z*]? ?[\w-]{2,}: |\s+\S)/;
 
-/** True when `trim()` would leave nothing; a printable ASCII first character answers at once. */
-function isBlank(line: string): boolean {
-  const first = line.charCodeAt(0);
-  if (first > 32 && first < 127) return false;
-  return line.trim() === '';
-}
-
 export function decodeEximLine(line: string): Decoded {
-  if (isBlank(line)) return { type: 'blank' };
+  if (isBlankLine(line)) return { type: 'blank' };
   const l = parseEximLine(line);
   switch (l.type) {
     case 'entry': {

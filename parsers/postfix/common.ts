@@ -3,9 +3,9 @@
  * `key=<value>` lists, reply codes and SMTP stages.
  */
 import type { HostRef, Reply, Stage } from '../../src/model/records.js';
+import { isAlnum, isDigit } from '../chars.js';
 
-/** Short queue IDs: upper-case hex of variable length (7-13 seen; 5-20 accepted). */
-const SHORT_QID = /^[0-9A-F]{5,20}$/;
+/** Short queue IDs: upper-case hex of variable length (7-13 seen; 5-20 accepted): isShortQueueId. */
 /**
  * Long queue IDs (`enable_long_queue_ids`): 10 characters of the vowel-free base-52 alphabet (the
  * time), `z`, then the inode in base 51 (the same alphabet without `z`). Source: Postfix
@@ -14,7 +14,24 @@ const SHORT_QID = /^[0-9A-F]{5,20}$/;
 const LONG_QID = /^[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,10}$/;
 
 export function isQueueId(s: string): boolean {
-  return SHORT_QID.test(s) || LONG_QID.test(s);
+  return isShortQueueId(s, s.length) || LONG_QID.test(s);
+}
+
+/** s[0, end) is a short queue ID: 5 to 20 of `[0-9A-F]`. */
+function isShortQueueId(s: string, end: number): boolean {
+  if (end < 5 || end > 20) return false;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < 48 || c > 57) && (c < 65 || c > 70)) return false;
+  }
+  return true;
+}
+
+/** A numeric field's value (`size=`, `nrcpt=`, `delay=`), null when absent or not a number. */
+export function toNumber(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
 }
 
 /**
@@ -28,24 +45,11 @@ export function splitQueueId(message: string): { queueId: string | null; rest: s
   let colon = 0;
   while (colon <= 24 && isAlnum(message.charCodeAt(colon))) colon++;
   if (colon < 5 || colon > 24 || message.charCodeAt(colon) !== 58 /* : */ || message.charCodeAt(colon + 1) !== 32) return null;
-  if (colon <= 20 && isUpperHex(message, colon)) return { queueId: message.slice(0, colon), rest: message.slice(colon + 2) };
+  if (isShortQueueId(message, colon)) return { queueId: message.slice(0, colon), rest: message.slice(colon + 2) };
   const head = message.slice(0, colon);
   if (head === 'NOQUEUE') return { queueId: null, rest: message.slice(colon + 2) };
   if (!LONG_QID.test(head)) return null;
   return { queueId: head, rest: message.slice(colon + 2) };
-}
-
-function isAlnum(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-/** SHORT_QID's `[0-9A-F]` over s[0, end) (the caller checks the length). */
-function isUpperHex(s: string, end: number): boolean {
-  for (let i = 0; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 48 || c > 57) && (c < 65 || c > 70)) return false;
-  }
-  return true;
 }
 
 /**
@@ -159,24 +163,24 @@ export function scanPairs(s: string, start = 0, stopKey?: string): PairScan {
   return scan;
 }
 
-/** The value of the last pair named `key` in the scan of `s` (a Map's last-set-wins), or undefined. */
-export function pairValue(s: string, p: PairScan, key: string): string | undefined {
+/** Where the last pair named `key` lies in the scan's offsets (a Map's last-set-wins), or -1. */
+function lastPair(s: string, p: PairScan, key: string): number {
   const o = p.offsets;
-  for (let n = p.count - 1; n >= 0; n--) {
-    const at = n * 4;
-    if (o[at + 1]! - o[at]! === key.length && s.startsWith(key, o[at]!)) return s.slice(o[at + 2], o[at + 3]);
+  for (let at = (p.count - 1) * 4; at >= 0; at -= 4) {
+    if (o[at + 1]! - o[at]! === key.length && s.startsWith(key, o[at]!)) return at;
   }
-  return undefined;
+  return -1;
+}
+
+/** The value of the last pair named `key` in the scan of `s`, or undefined. */
+export function pairValue(s: string, p: PairScan, key: string): string | undefined {
+  const at = lastPair(s, p, key);
+  return at < 0 ? undefined : s.slice(p.offsets[at + 2], p.offsets[at + 3]);
 }
 
 /** Whether the scan of `s` holds a pair named `key`. */
 export function hasPair(s: string, p: PairScan, key: string): boolean {
-  const o = p.offsets;
-  for (let n = p.count - 1; n >= 0; n--) {
-    const at = n * 4;
-    if (o[at + 1]! - o[at]! === key.length && s.startsWith(key, o[at]!)) return true;
-  }
-  return false;
+  return lastPair(s, p, key) >= 0;
 }
 
 /** `scanPairs` as a Map of key to value (a repeated key keeps its last value). */
@@ -234,10 +238,6 @@ export function parseReply(text: string): Reply {
   const end = enhancedEnd(text, at);
   if (end >= 0) return { code: null, enhanced: text.slice(at, end), text };
   return { code: null, enhanced: null, text };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
 }
 
 /** The end of `[245]\.\d{1,3}\.\d{1,3}` at `i` when a boundary (`[\s;,:]` or the end) follows, else -1. */

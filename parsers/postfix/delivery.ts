@@ -7,7 +7,7 @@
  *   5D0B7F3A19: to=<carol@example.com>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=5.1.1, status=bounced (unknown user: "carol")
  */
 import type { HostRef, PostfixDeliveryRecord, Reply, Stage } from '../../src/model/records.js';
-import { pairValue, parseHostRef, parseReply, scanPairs, stageFromCommand, unbracket } from './common.js';
+import { pairValue, parseHostRef, parseReply, scanPairs, stageFromCommand, toNumber, unbracket } from './common.js';
 
 const SUSPENDED = 'delivery temporarily suspended: ';
 const SAID = ' said: ';
@@ -61,11 +61,6 @@ export function analyseDetail(detail: string): DeliveryDetail {
   return { remote: null, reply: null, stage: 'unknown', queuedAs };
 }
 
-function toNumber(v: string | undefined): number | null {
-  if (v === undefined) return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
 
 export function decodeDelivery(agent: string, queueId: string | null, rest: string): PostfixDeliveryRecord | null {
   if (queueId === null || !rest.startsWith('to=')) return null;

@@ -5,6 +5,7 @@
  */
 import type { Parser } from '../../src/model/parser.js';
 import type { Decoded, Envelope, PostfixRecord } from '../../src/model/records.js';
+import { isBlankLine } from '../chars.js';
 import { bareEnvelope, parseEnvelope } from '../syslog/envelope.js';
 import { decodeBounce } from './bounce.js';
 import { decodeCleanup } from './cleanup.js';
@@ -109,10 +110,7 @@ function decodeMessage(envelope: Envelope, daemon: string | null): Decoded {
 }
 
 export function decodePostfixLine(line: string): Decoded {
-  // Only a line that starts with white space (code <= 32, or a non-ASCII space) can be blank: no
-  // trimmed copy of every line.
-  const first = line.charCodeAt(0);
-  if (line.length === 0 || ((first <= 32 || first >= 160) && line.trim().length === 0)) return { type: 'blank' };
+  if (isBlankLine(line)) return { type: 'blank' };
   const envelope = parseEnvelope(line);
   if (envelope === null) return decodeMessage(bareEnvelope(line), null);
   const daemon = envelope.program === null ? null : postfixDaemon(envelope.program);

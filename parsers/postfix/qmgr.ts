@@ -6,13 +6,8 @@
  *   5D0B7F3A19: removed
  */
 import type { PostfixRecord } from '../../src/model/records.js';
-import { hasPair, pairValue, scanPairs, unbracket } from './common.js';
+import { hasPair, pairValue, scanPairs, toNumber, unbracket } from './common.js';
 
-function toNumber(v: string | undefined): number | null {
-  if (v === undefined) return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
 
 export function decodeQmgr(queueId: string | null, rest: string): PostfixRecord | null {
   if (queueId === null) return null;

@@ -17,7 +17,7 @@ import { SUBTYPES, type SubtypeId } from '../classify/subtypes.js';
 import type { DeliveryAttempt } from '../model/event.js';
 import { detach } from '../model/detach.js';
 import type { Stage } from '../model/records.js';
-import type { DeliveryUnit } from './engine.js';
+import { failedAttempt, type DeliveryUnit } from './engine.js';
 
 /** Record kinds (low bits of a kind byte) and the null flags of its number fields. */
 const ATTEMPT = 1;
@@ -205,7 +205,7 @@ export function decodeBatch(b: WireBatch, sink: BatchSink): void {
         a.remoteIp = str();
         a.sender = str();
         a.clientIp = str();
-        if (a.code !== null && a.code >= 500 && a.code <= 599 && a.status !== 'sent') {
+        if (failedAttempt(a)) {
           // A failure: classified, and classify() memoises its input and result for thousands of
           // attempts, so these must not be views of the batch (see above).
           if (a.reply !== null) a.reply = detach(a.reply);
